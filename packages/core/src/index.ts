@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './config';
+export * from './ids';
+export * from './messages';

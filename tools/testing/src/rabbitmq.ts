@@ -1,0 +1,66 @@
+import { fetchManagement, managementUrl } from '../../stack/rabbitmq';
+import { uniqueName } from './names';
+
+export interface TestVhost {
+  /** `AMQP_URL` pointing at the fresh vhost. */
+  readonly url: string;
+  readonly vhost: string;
+  /** The management API base URL (with credentials), e.g. to close connections. */
+  readonly managementUrl: string;
+  /** Closes every client connection to this vhost, as a broker restart would. */
+  closeConnections(): Promise<number>;
+  drop(): Promise<void>;
+}
+
+const baseUrl = () => process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+async function ok(res: Promise<Response>, what: string): Promise<Response> {
+  const r = await res;
+  if (!r.ok && r.status !== 404) throw new Error(`${what}: HTTP ${r.status} ${await r.text()}`);
+  return r;
+}
+
+/** Creates a RabbitMQ vhost of its own for one test file; `drop()` deletes it and all in it. */
+export async function createTestVhost(label: string): Promise<TestVhost> {
+  const vhost = uniqueName(label);
+  const api = managementUrl(baseUrl());
+  const user = decodeURIComponent(new URL(baseUrl()).username || 'guest');
+  const v = encodeURIComponent(vhost);
+  await ok(fetchManagement(api, `/api/vhosts/${v}`, { method: 'PUT' }), `create vhost ${vhost}`);
+  await ok(
+    fetchManagement(api, `/api/permissions/${v}/${encodeURIComponent(user)}`, {
+      method: 'PUT',
+      body: JSON.stringify({ configure: '.*', write: '.*', read: '.*' }),
+    }),
+    `grant ${user} on ${vhost}`,
+  );
+  const u = new URL(baseUrl());
+  u.pathname = `/${v}`;
+  return {
+    url: u.toString(),
+    vhost,
+    managementUrl: api,
+    async closeConnections() {
+      const res = await ok(
+        fetchManagement(api, `/api/vhosts/${v}/connections`),
+        'list connections',
+      );
+      const conns = (await res.json()) as { name: string }[];
+      await Promise.all(
+        conns.map((c) =>
+          fetchManagement(api, `/api/connections/${encodeURIComponent(c.name)}`, {
+            method: 'DELETE',
+            headers: { 'X-Reason': 'test: simulated broker restart' },
+          }),
+        ),
+      );
+      return conns.length;
+    },
+    async drop() {
+      await ok(
+        fetchManagement(api, `/api/vhosts/${v}`, { method: 'DELETE' }),
+        `delete vhost ${vhost}`,
+      );
+    },
+  };
+}
