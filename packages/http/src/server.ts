@@ -131,13 +131,11 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
         }),
       );
       const healthy = results.every(([, r]) => r.status === 'ok');
-      return reply
-        .status(healthy ? 200 : 503)
-        .send({
-          status: healthy ? 'ok' : 'unavailable',
-          service: opts.name,
-          checks: Object.fromEntries(results),
-        });
+      return reply.status(healthy ? 200 : 503).send({
+        status: healthy ? 'ok' : 'unavailable',
+        service: opts.name,
+        checks: Object.fromEntries(results),
+      });
     },
   );
   app.get(
