@@ -2,3 +2,4 @@ export * from './errors';
 export * from './config';
 export * from './ids';
 export * from './messages';
+export * from './event-store-port';
