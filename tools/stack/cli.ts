@@ -1,4 +1,5 @@
 import { stackDown, stackStatus, stackUp } from './stack';
+import type { ServiceName } from './state';
 
 /** `npm run stack -- up|down|status`: the local services every app and test needs. */
 const log = (m: string) => console.log(m);
@@ -14,13 +15,18 @@ async function main(cmd: string | undefined): Promise<void> {
       );
       return;
     }
-    case 'down':
-      return stackDown(log);
+    case 'down': {
+      // `down` stops everything this checkout started; `down elasticsearch ...` only those.
+      const only = process.argv
+        .slice(3)
+        .filter((s): s is ServiceName => ['mysql', 'rabbitmq', 'elasticsearch'].includes(s));
+      return stackDown(log, only.length > 0 ? only : undefined);
+    }
     case 'status':
       for (const line of await stackStatus()) console.log(line);
       return;
     default:
-      console.error('usage: npm run stack -- up|down|status');
+      console.error('usage: npm run stack -- up | down [service...] | status');
       process.exitCode = 2;
   }
 }

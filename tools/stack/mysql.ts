@@ -4,7 +4,7 @@ import { isLoopback, firstExisting, isProcessAlive, redact, run, sleep, waitFor 
 import type { StartedService } from './state';
 
 /** Connects to the server of `url` (no database selected); rejects within `timeoutMs`. */
-async function probe(url: string, timeoutMs = 5000): Promise<void> {
+async function probe(url: string, timeoutMs = 5000, createDatabase = true): Promise<void> {
   const u = new URL(url);
   const conn = await createConnection({
     host: u.hostname,
@@ -15,7 +15,7 @@ async function probe(url: string, timeoutMs = 5000): Promise<void> {
   });
   try {
     const dbName = decodeURIComponent(u.pathname.replace(/^\//, ''));
-    if (dbName) await conn.query(`CREATE DATABASE IF NOT EXISTS \`${dbName.replace(/`/g, '``')}\``);
+    if (dbName && createDatabase) await conn.query(`CREATE DATABASE IF NOT EXISTS \`${dbName.replace(/`/g, '``')}\``);
   } finally {
     await conn.end();
   }
@@ -85,7 +85,7 @@ export async function mysqlDown(s: StartedService, log: (m: string) => void): Pr
 
 export async function mysqlStatus(url: string): Promise<string> {
   try {
-    await probe(url, 3000);
+    await probe(url, 3000, false);
     return 'up';
   } catch (e) {
     return `down (${(e as Error).message})`;

@@ -56,7 +56,6 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : uuidV7();
     },
-    requestIdLogLabel: 'requestId',
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
