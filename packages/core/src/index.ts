@@ -3,3 +3,4 @@ export * from './config';
 export * from './ids';
 export * from './messages';
 export * from './event-store-port';
+export * from './projection';

@@ -1,0 +1,213 @@
+import type { EventEnvelope, ProjectionContext, ReadModelProjection } from '@cqrs/core';
+import { customerFields } from './customers';
+import { roomFields } from './rooms';
+import { assignNewer, mergeNewer, num, text, type Versioned } from './versioned';
+
+export type ReservationStatus = 'pending' | 'confirmed' | 'checkedIn' | 'checkedOut' | 'cancelled';
+
+/** The guest as a reservation shows it, versioned by the customer stream. */
+export interface GuestPart extends Versioned {
+  readonly id: string;
+  readonly name: string | null;
+  readonly email: string | null;
+}
+
+/** The room as a reservation shows it, versioned by the room stream. */
+export interface RoomPart extends Versioned {
+  readonly id: string;
+  readonly hotel: string | null;
+  readonly city: string | null;
+  readonly number: string | null;
+  readonly roomType: string | null;
+}
+
+/**
+ * A document of the `reservations` read model. Besides the reservations themselves
+ * (`kind: 'reservation'`, versioned by the reservation stream) the index holds one
+ * reference document per customer (`customer:<id>`) and room (`room:<id>`) with the part
+ * a reservation shows: a reservation placed after its customer's events copies it, and a
+ * customer event updates its reference and every reservation of that customer. Each part
+ * carries its own stream's versions, so the join converges whatever order the streams'
+ * events arrive in, and the read model is rebuilt from its own events alone.
+ */
+export interface ReservationDocument extends Versioned {
+  readonly kind: 'reservation' | 'customer' | 'room';
+  readonly id: string;
+  readonly status: ReservationStatus | null;
+  readonly checkIn: string | null;
+  readonly checkOut: string | null;
+  readonly nights: number | null;
+  readonly guests: number | null;
+  readonly ratePerNight: number | null;
+  readonly totalPrice: number | null;
+  readonly cancellationReason: string | null;
+  readonly placedAt: string | null;
+  readonly updatedAt: string | null;
+  readonly customer: GuestPart | null;
+  readonly room: RoomPart | null;
+}
+
+export const customerRefId = (customerId: string) => `customer:${customerId}`;
+export const roomRefId = (roomId: string) => `room:${roomId}`;
+
+function emptyDocument(kind: ReservationDocument['kind'], id: string): ReservationDocument {
+  return {
+    kind,
+    id,
+    status: null,
+    checkIn: null,
+    checkOut: null,
+    nights: null,
+    guests: null,
+    ratePerNight: null,
+    totalPrice: null,
+    cancellationReason: null,
+    placedAt: null,
+    updatedAt: null,
+    customer: null,
+    room: null,
+    version: 0,
+    fieldVersions: {},
+  };
+}
+
+const emptyGuest = (id: string): GuestPart => ({
+  id,
+  name: null,
+  email: null,
+  version: 0,
+  fieldVersions: {},
+});
+
+const emptyRoomPart = (id: string): RoomPart => ({
+  id,
+  hotel: null,
+  city: null,
+  number: null,
+  roomType: null,
+  version: 0,
+  fieldVersions: {},
+});
+
+function reservationFields(event: EventEnvelope): Partial<ReservationDocument> | undefined {
+  const d = event.data;
+  switch (event.type) {
+    case 'ReservationPlaced':
+      return {
+        status: 'pending',
+        checkIn: text(d, 'checkIn'),
+        checkOut: text(d, 'checkOut'),
+        nights: num(d, 'nights'),
+        guests: num(d, 'guests'),
+        ratePerNight: num(d, 'ratePerNight'),
+        totalPrice: num(d, 'totalPrice'),
+        placedAt: event.occurredAt,
+      };
+    case 'ReservationConfirmed':
+      return { status: 'confirmed' };
+    case 'ReservationCancelled':
+      return { status: 'cancelled', cancellationReason: text(d, 'reason') };
+    case 'GuestCheckedIn':
+      return { status: 'checkedIn' };
+    case 'GuestCheckedOut':
+      return { status: 'checkedOut' };
+    default:
+      return undefined;
+  }
+}
+
+function guestFields(event: EventEnvelope): Partial<GuestPart> | undefined {
+  const f = customerFields(event);
+  if (!f) return undefined;
+  const picked = {
+    ...('name' in f ? { name: f.name } : {}),
+    ...('email' in f ? { email: f.email } : {}),
+  };
+  return Object.keys(picked).length > 0 ? picked : undefined;
+}
+
+function roomPartFields(event: EventEnvelope): Partial<RoomPart> | undefined {
+  if (event.type !== 'RoomRegistered') return undefined; // later room events change nothing shown
+  const f = roomFields(event);
+  return f && { hotel: f.hotel, city: f.city, number: f.number, roomType: f.roomType };
+}
+
+function evolveReservation(
+  doc: ReservationDocument | undefined,
+  event: EventEnvelope,
+  ctx: ProjectionContext<ReservationDocument>,
+): ReservationDocument | undefined {
+  const fields = reservationFields(event);
+  if (!fields) return undefined;
+  const base = doc ?? emptyDocument('reservation', event.streamId);
+  const next = assignNewer(base, event.version, { ...fields, updatedAt: event.occurredAt });
+  if (!next || event.type !== 'ReservationPlaced') return next;
+  // The guest and room parts: whatever their references already know, else just the ids
+  // (the customer's or room's own events fill them in when they arrive).
+  const customerId = text(event.data, 'customerId');
+  const roomId = text(event.data, 'roomId');
+  const guestRef = customerId ? ctx.lookup(customerRefId(customerId))?.customer : undefined;
+  const roomRef = roomId ? ctx.lookup(roomRefId(roomId))?.room : undefined;
+  return {
+    ...next,
+    customer: customerId ? joinPart(next.customer ?? emptyGuest(customerId), guestRef) : null,
+    room: roomId ? joinPart(next.room ?? emptyRoomPart(roomId), roomRef) : null,
+  };
+}
+
+function joinPart<T extends Versioned>(part: T, ref: T | null | undefined): T {
+  return ref ? mergeNewer(part, ref) : part;
+}
+
+export const reservationsProjection: ReadModelProjection<ReservationDocument> = {
+  name: 'reservations',
+  streamTypes: ['reservation', 'customer', 'room'],
+  ownStreamType: 'reservation',
+  targets(event) {
+    switch (event.streamType) {
+      case 'reservation':
+        return reservationFields(event) ? [{ id: event.streamId }] : [];
+      case 'customer':
+        return guestFields(event)
+          ? [{ id: customerRefId(event.streamId) }, { field: 'customer.id', value: event.streamId }]
+          : [];
+      case 'room':
+        return roomPartFields(event)
+          ? [{ id: roomRefId(event.streamId) }, { field: 'room.id', value: event.streamId }]
+          : [];
+      default:
+        return [];
+    }
+  },
+  lookups(event) {
+    if (event.type !== 'ReservationPlaced') return [];
+    const customerId = text(event.data, 'customerId');
+    const roomId = text(event.data, 'roomId');
+    return [
+      ...(customerId ? [customerRefId(customerId)] : []),
+      ...(roomId ? [roomRefId(roomId)] : []),
+    ];
+  },
+  evolve(doc, event, ctx) {
+    switch (event.streamType) {
+      case 'reservation':
+        return evolveReservation(doc, event, ctx);
+      case 'customer': {
+        const fields = guestFields(event);
+        const base = doc ?? emptyDocument('customer', ctx.id);
+        const guest =
+          fields && assignNewer(base.customer ?? emptyGuest(event.streamId), event.version, fields);
+        return guest ? { ...base, customer: guest } : undefined;
+      }
+      case 'room': {
+        const fields = roomPartFields(event);
+        const base = doc ?? emptyDocument('room', ctx.id);
+        const room =
+          fields && assignNewer(base.room ?? emptyRoomPart(event.streamId), event.version, fields);
+        return room ? { ...base, room } : undefined;
+      }
+      default:
+        return undefined;
+    }
+  },
+};
