@@ -1,0 +1,50 @@
+import type { Options } from 'amqplib';
+import type { AmqpConnection } from './connection';
+import { DEAD_LETTER_HEADERS } from './consumer';
+import { deadLetterQueueName } from './topology';
+
+/**
+ * Moves up to `limit` messages from `<queue>.dlq` back into `<queue>` (through the default
+ * exchange, so only this consumer sees them again), oldest first. Each is removed from the
+ * dead-letter queue only after the broker confirmed the copy. Returns how many moved.
+ */
+export async function replayDeadLetters(
+  connection: AmqpConnection,
+  queue: string,
+  limit = 1000,
+): Promise<number> {
+  const channel = await connection.createConfirmChannel();
+  channel.on('error', () => undefined);
+  let moved = 0;
+  try {
+    while (moved < limit) {
+      const msg = await channel.get(deadLetterQueueName(queue), { noAck: false });
+      if (msg === false) break;
+      const p = msg.properties;
+      const headers: Record<string, unknown> = { ...(p.headers ?? {}) };
+      for (const h of Object.values(DEAD_LETTER_HEADERS)) delete headers[h];
+      headers['x-replayed-at'] = new Date().toISOString();
+      const options: Options.Publish = {
+        persistent: true,
+        contentType: p.contentType as string | undefined,
+        contentEncoding: p.contentEncoding as string | undefined,
+        messageId: p.messageId as string | undefined,
+        correlationId: p.correlationId as string | undefined,
+        type: p.type as string | undefined,
+        timestamp: p.timestamp as number | undefined,
+        appId: p.appId as string | undefined,
+        headers,
+      };
+      await new Promise<void>((resolve, reject) =>
+        channel.sendToQueue(queue, msg.content, options, (err: unknown) =>
+          err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
+        ),
+      );
+      channel.ack(msg);
+      moved++;
+    }
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
+  return moved;
+}
