@@ -15,7 +15,8 @@ async function probe(url: string, timeoutMs = 5000, createDatabase = true): Prom
   });
   try {
     const dbName = decodeURIComponent(u.pathname.replace(/^\//, ''));
-    if (dbName && createDatabase) await conn.query(`CREATE DATABASE IF NOT EXISTS \`${dbName.replace(/`/g, '``')}\``);
+    if (dbName && createDatabase)
+      await conn.query(`CREATE DATABASE IF NOT EXISTS \`${dbName.replace(/`/g, '``')}\``);
   } finally {
     await conn.end();
   }
