@@ -1,0 +1,176 @@
+import {
+  DomainRejectionError,
+  NotFoundError,
+  ValidationError,
+  type Command,
+  type FieldProblem,
+  type NewEvent,
+} from '@cqrs/core';
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import { getNextTransitions, type AnyMachineSnapshot } from 'xstate';
+import {
+  currentSchemaVersion,
+  isRejection,
+  type AggregateState,
+  type AnyAggregateDefinition,
+  type CompiledCommand,
+  type DecideDeps,
+  type MachineEvent,
+} from './definition';
+import { applyEvent } from './replay';
+
+/** A command whose type is known to the aggregate and whose payload passed validation. */
+export interface ValidCommand {
+  readonly handler: CompiledCommand;
+  readonly command: Command;
+}
+
+/**
+ * Checks a command against its aggregate: unknown command -> NotFoundError, payload that
+ * fails the schema or the cross-field checks -> ValidationError naming every field.
+ * Cheap and stateless, so the runtime does it before queueing on the aggregate.
+ */
+export function parseCommand(definition: AnyAggregateDefinition, command: Command): ValidCommand {
+  const handler = definition.commands.get(command.type);
+  if (!handler) {
+    throw new NotFoundError(
+      `Unknown command "${command.type}" for aggregate type "${definition.type}"`,
+      { aggregateType: definition.type, commandType: command.type },
+    );
+  }
+  // `{}` commands (ConfirmReservation) may be sent without `data`.
+  const data = command.data === undefined ? {} : command.data;
+  if (!handler.check.Check(data)) {
+    throw invalid(command.type, [...handler.check.Errors(data)].map(toFieldProblem));
+  }
+  const problems = handler.validate?.(data) ?? [];
+  if (problems.length > 0) throw invalid(command.type, problems);
+  return { handler, command: { type: command.type, data } };
+}
+
+function invalid(commandType: string, problems: readonly FieldProblem[]): ValidationError {
+  const unique = problems.filter(
+    (p, i) => problems.findIndex((q) => q.path === p.path) === i, // first problem per field
+  );
+  return new ValidationError(
+    `Invalid ${commandType}: ${unique.map((p) => `${p.path} ${p.message}`).join('; ')}`,
+    unique,
+  );
+}
+
+function toFieldProblem(error: ValueError): FieldProblem {
+  const path = `data${error.path}`;
+  switch (error.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return { path, message: 'is required' };
+    case ValueErrorType.ObjectAdditionalProperties:
+      return { path, message: 'is not an allowed field' };
+    case ValueErrorType.ObjectMinProperties:
+      return { path, message: `needs at least ${String(error.schema.minProperties)} field(s)` };
+    case ValueErrorType.StringPattern:
+    case ValueErrorType.StringFormat:
+      // `description` says what the pattern means (e.g. "an email address").
+      return {
+        path,
+        message: `must be ${typeof error.schema.description === 'string' ? error.schema.description : `a string matching ${String(error.schema.pattern)}`}`,
+      };
+    case ValueErrorType.StringMinLength:
+      return { path, message: `must be at least ${String(error.schema.minLength)} character(s)` };
+    case ValueErrorType.StringMaxLength:
+      return { path, message: `must be at most ${String(error.schema.maxLength)} characters` };
+    case ValueErrorType.IntegerMinimum:
+    case ValueErrorType.NumberMinimum:
+      return { path, message: `must be at least ${String(error.schema.minimum)}` };
+    case ValueErrorType.IntegerMaximum:
+    case ValueErrorType.NumberMaximum:
+      return { path, message: `must be at most ${String(error.schema.maximum)}` };
+    case ValueErrorType.IntegerExclusiveMinimum:
+    case ValueErrorType.NumberExclusiveMinimum:
+      return { path, message: `must be greater than ${String(error.schema.exclusiveMinimum)}` };
+    default:
+      return { path, message: error.message.replace(/^Expected/, 'must be') };
+  }
+}
+
+export interface DecisionOutcome {
+  /** The events to append, with their current schema versions. */
+  readonly events: readonly NewEvent[];
+  /** The state after those events (version = previous version + events.length). */
+  readonly state: AggregateState;
+}
+
+/**
+ * Pure core of command handling: runs `decide`, then checks every proposed event against
+ * the machine in the state it would be applied to, so the statechart is the single
+ * source of the lifecycle rules.
+ */
+export async function decide(
+  definition: AnyAggregateDefinition,
+  state: AggregateState,
+  valid: ValidCommand,
+  deps: DecideDeps,
+): Promise<DecisionOutcome> {
+  const decision = await valid.handler.decide(state, valid.command, deps);
+  if (isRejection(decision)) {
+    throw new DomainRejectionError(decision.reason, state.value, decision.rule);
+  }
+  const proposed: readonly MachineEvent[] = Array.isArray(decision)
+    ? decision
+    : [decision as MachineEvent];
+  if (proposed.length === 0) {
+    // A command that changes nothing should say why (reject) rather than append nothing.
+    throw new Error(`${definition.type}.${valid.command.type} decided no events`);
+  }
+  let next = state;
+  for (const event of proposed) {
+    const snapshot = next.snapshot as AnyMachineSnapshot;
+    if (!snapshot.can(event)) throw refusal(definition, next, event);
+    next = applyEvent(definition, next, event, next.version + 1);
+  }
+  return {
+    events: proposed.map((e) => ({
+      type: e.type,
+      data: e.data,
+      schemaVersion: currentSchemaVersion(definition, e.type),
+    })),
+    state: next,
+  };
+}
+
+/**
+ * Names the rule that refused: the guards of the transitions the event would take, or
+ * `lifecycle` when the state has no transition for it at all.
+ */
+function refusal(
+  definition: AnyAggregateDefinition,
+  state: AggregateState,
+  event: MachineEvent,
+): DomainRejectionError {
+  const snapshot = state.snapshot as AnyMachineSnapshot;
+  const guards = getNextTransitions(snapshot)
+    .filter((t) => t.eventType === event.type)
+    .map((t) => guardName(t.guard))
+    .filter((g): g is string => g !== undefined);
+  const where = JSON.stringify(state.value);
+  if (guards.length === 0) {
+    return new DomainRejectionError(
+      `${event.type} is not allowed: ${definition.type} ${state.aggregateId} is in state ${where}`,
+      state.value,
+      'lifecycle',
+    );
+  }
+  return new DomainRejectionError(
+    `${event.type} was refused by ${guards.join(', ')} in state ${where}`,
+    state.value,
+    guards.join(','),
+  );
+}
+
+function guardName(guard: unknown): string | undefined {
+  if (guard === undefined) return undefined;
+  if (typeof guard === 'string') return guard;
+  if (typeof guard === 'object' && guard !== null && 'type' in guard) {
+    return String((guard as { type: unknown }).type);
+  }
+  return 'guard';
+}

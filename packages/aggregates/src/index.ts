@@ -1,0 +1,47 @@
+export {
+  defineAggregate,
+  commandsFor,
+  aggregateRegistry,
+  currentSchemaVersion,
+  reject,
+  isRejection,
+  type AggregateDefinition,
+  type AggregateDefinitionInput,
+  type AggregateRegistry,
+  type AggregateState,
+  type AnyAggregateDefinition,
+  type CommandHandler,
+  type CompiledCommand,
+  type DecideDeps,
+  type Decision,
+  type EventUnion,
+  type MachineEvent,
+  type MachineOf,
+  type Rejection,
+  type Upcaster,
+} from './definition';
+export { parseCommand, decide, type ValidCommand, type DecisionOutcome } from './decide';
+export { initialState, applyEvent, replay } from './replay';
+export { upcast } from './upcasting';
+export { toSnapshotRecord, fromSnapshotRecord, type PersistedAggregateState } from './snapshot';
+export { toMermaid } from './mermaid';
+export {
+  AggregateRuntime,
+  type AggregateRuntimeOptions,
+  type AggregateView,
+  type CommandObservation,
+  type CommandOutcome,
+  type ExecuteRequest,
+  type ExecuteResult,
+  type RuntimeHooks,
+  type RuntimeStats,
+} from './runtime/aggregate-runtime';
+export {
+  aggregateTest,
+  type AggregateTestOptions,
+  type GivenEvent,
+  type Outcome,
+  type RejectionExpectation,
+  type Scenario,
+} from './testing/given-when-then';
+export { InMemoryEventStore } from './testing/in-memory-event-store';
