@@ -31,12 +31,9 @@ const ourServices = () =>
 
 // 1. Dependencies.
 if (!existsSync(tsx)) {
-  say('installing dependencies (npm ci)');
-  runOrExit(
-    'npm',
-    [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund'],
-    'npm ci',
-  );
+  // `npm install` keeps the locked versions; .ci/run says why not `npm ci`.
+  say('installing dependencies (npm install)');
+  runOrExit('npm', ['install', '--no-audit', '--no-fund'], 'npm install');
 }
 
 // 2. Stack: remember what was ours before, so that we stop only what this run starts.
