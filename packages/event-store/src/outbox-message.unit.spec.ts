@@ -1,0 +1,65 @@
+import type { EventEnvelope } from '@cqrs/core';
+import { fingerprintOf } from './idempotency';
+import { toOutboxMessage } from './outbox-message';
+
+const event: EventEnvelope = {
+  eventId: '0190a6f0-0000-7000-8000-000000000001',
+  streamType: 'reservation',
+  streamId: 'r-1',
+  version: 2,
+  position: '9007199254740993',
+  type: 'ReservationConfirmed',
+  schemaVersion: 1,
+  occurredAt: '2026-11-21T10:00:00.123000Z',
+  data: {},
+  metadata: { correlationId: 'c-1', causationId: 'req-1', traceparent: '00-abc-def-01' },
+};
+
+describe('toOutboxMessage', () => {
+  it('routes by stream type and event type, and the body is the event envelope', () => {
+    const m = toOutboxMessage(event);
+    expect(m.routingKey).toBe('reservation.ReservationConfirmed');
+    expect(JSON.parse(m.payload)).toEqual(event);
+    expect(Object.keys(JSON.parse(m.payload))).toEqual([
+      'eventId',
+      'streamType',
+      'streamId',
+      'version',
+      'position',
+      'type',
+      'schemaVersion',
+      'occurredAt',
+      'data',
+      'metadata',
+    ]);
+  });
+
+  it('carries the stream, position, correlation, causation and trace headers', () => {
+    expect(toOutboxMessage(event).headers).toEqual({
+      'stream-type': 'reservation',
+      'stream-id': 'r-1',
+      'stream-version': 2,
+      position: '9007199254740993',
+      'correlation-id': 'c-1',
+      'causation-id': 'req-1',
+      traceparent: '00-abc-def-01',
+    });
+  });
+
+  it('makes a root event its own correlation and causation, without a traceparent', () => {
+    const h = toOutboxMessage({ ...event, metadata: {} }).headers;
+    expect(h['correlation-id']).toBe(event.eventId);
+    expect(h['causation-id']).toBe(event.eventId);
+    expect(h).not.toHaveProperty('traceparent');
+  });
+});
+
+describe('fingerprintOf', () => {
+  it('ignores key order and undefined members, and tells different requests apart', () => {
+    expect(fingerprintOf({ a: 1, b: { c: [1, 2], d: 'x' } })).toBe(
+      fingerprintOf({ b: { d: 'x', c: [1, 2] }, a: 1, e: undefined }),
+    );
+    expect(fingerprintOf({ a: 1 })).not.toBe(fingerprintOf({ a: 2 }));
+    expect(fingerprintOf({ a: [1, 2] })).not.toBe(fingerprintOf({ a: [2, 1] }));
+  });
+});
