@@ -1,0 +1,312 @@
+import { DependencyUnavailableError, type DocumentTarget, type EventEnvelope } from '@cqrs/core';
+import type { Client, estypes } from '@elastic/elasticsearch';
+import type { Logger } from 'pino';
+import { classifyItem, describeItemError } from './bulk-errors';
+import type { ReadModel } from './read-model';
+
+/** Where one read model of a batch is read from and written to: its alias, or a new index. */
+export interface ProjectionTarget {
+  readonly model: ReadModel;
+  readonly index: string;
+}
+
+export interface BatchResult {
+  /** Batch positions of events that can never be projected, with the reason. */
+  readonly rejected: ReadonlyMap<number, string>;
+  /** Documents written (created or changed). */
+  readonly written: number;
+}
+
+export interface ProjectionEngineOptions {
+  readonly client: Client;
+  readonly logger: Logger;
+  /** Attempts per read model and batch before the batch fails as a dependency problem. */
+  readonly maxAttempts?: number;
+}
+
+interface Entry {
+  doc: object | undefined;
+  seqNo?: number;
+  primaryTerm?: number;
+  dirty: boolean;
+  /** Batch positions of the events that changed this document. */
+  readonly sources: Set<number>;
+}
+
+const MGET_CHUNK = 1000;
+const DISCOVER_PAGE = 1000;
+
+/**
+ * Turns a batch of events into Elasticsearch writes for each read model: read the
+ * documents the events affect (real-time get, so the last batch's writes are seen), evolve
+ * them with the pure projection, and write them back guarded by `if_seq_no` /
+ * `if_primary_term`. A document someone else changed meanwhile is re-read and evolved
+ * again (projections are idempotent, so re-applying is harmless); overload is retried
+ * with backoff; a document Elasticsearch refuses rejects the events that produced it.
+ */
+export class ProjectionEngine {
+  private readonly client: Client;
+  private readonly log: Logger;
+  private readonly maxAttempts: number;
+
+  constructor(opts: ProjectionEngineOptions) {
+    this.client = opts.client;
+    this.log = opts.logger.child({ component: 'projection-engine' });
+    this.maxAttempts = opts.maxAttempts ?? 6;
+  }
+
+  /**
+   * Projects `events` (in delivery order) into every target. With `refresh` the written
+   * indices are refreshed before this resolves, so the batch is searchable.
+   * Throws DependencyUnavailableError when Elasticsearch keeps failing.
+   */
+  async project(
+    events: readonly EventEnvelope[],
+    targets: readonly ProjectionTarget[],
+    refresh = true,
+  ): Promise<BatchResult> {
+    const rejected = new Map<number, string>();
+    // Read models are independent of each other (a join keeps its own reference documents),
+    // so they are projected side by side.
+    const written = await Promise.all(
+      targets.map((target) => this.projectModel(events, target, rejected, refresh)),
+    );
+    return { rejected, written: written.reduce((a, b) => a + b, 0) };
+  }
+
+  private async projectModel(
+    events: readonly EventEnvelope[],
+    target: ProjectionTarget,
+    rejected: Map<number, string>,
+    refresh: boolean,
+  ): Promise<number> {
+    let written = 0;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(events, target, rejected, refresh);
+      written += outcome.written;
+      if (outcome.conflicts === 0 && outcome.retryable === 0) return written;
+      if (attempt >= this.maxAttempts) {
+        throw new DependencyUnavailableError(
+          'elasticsearch',
+          `${target.model.projection.name}: ${outcome.retryable} retryable failures and ${outcome.conflicts} conflicts after ${attempt} attempts`,
+        );
+      }
+      this.log.debug({ model: target.model.projection.name, attempt, ...outcome }, 'retrying');
+      // Conflicts are resolved by re-reading at once; overload needs a pause.
+      if (outcome.retryable > 0) await sleep(Math.min(2000, 50 * 2 ** attempt));
+    }
+  }
+
+  private async attempt(
+    events: readonly EventEnvelope[],
+    { model, index }: ProjectionTarget,
+    rejected: Map<number, string>,
+    refresh: boolean,
+  ): Promise<{ written: number; conflicts: number; retryable: number }> {
+    const projection = model.projection;
+    const plan: Array<{ at: number; targets: readonly DocumentTarget[] }> = [];
+    const ids = new Set<string>();
+    const matches: Array<{ field: string; value: string }> = [];
+    events.forEach((event, at) => {
+      if (rejected.has(at)) return;
+      try {
+        const targets = projection.targets(event);
+        if (targets.length === 0) return;
+        plan.push({ at, targets });
+        for (const t of targets) {
+          if ('id' in t) ids.add(t.id);
+          else matches.push(t);
+        }
+        for (const id of projection.lookups?.(event) ?? []) ids.add(id);
+      } catch (err) {
+        rejected.set(at, `${projection.name}: ${(err as Error).message}`);
+      }
+    });
+    if (plan.length === 0) return { written: 0, conflicts: 0, retryable: 0 };
+
+    const state = new Map<string, Entry>();
+    if (!projection.appendOnly) {
+      for (const id of await this.discover(index, matches)) ids.add(id);
+      await this.load(index, [...ids], state);
+    }
+    const entry = (id: string): Entry => {
+      let e = state.get(id);
+      if (!e) {
+        e = { doc: undefined, dirty: false, sources: new Set() };
+        state.set(id, e);
+      }
+      return e;
+    };
+
+    for (const { at, targets } of plan) {
+      const event = events[at]!;
+      try {
+        for (const t of targets) {
+          const targetIds =
+            'id' in t
+              ? [t.id]
+              : [...state]
+                  .filter(([, e]) => e.doc && fieldValue(e.doc, t.field) === t.value)
+                  .map(([id]) => id);
+          for (const id of targetIds) {
+            const e = entry(id);
+            const next = projection.evolve(e.doc, event, {
+              id,
+              lookup: (other) => state.get(other)?.doc,
+            });
+            if (next) {
+              e.doc = next;
+              e.dirty = true;
+              e.sources.add(at);
+            }
+          }
+        }
+      } catch (err) {
+        rejected.set(at, `${projection.name}: ${(err as Error).message}`);
+      }
+    }
+
+    const dirty = [...state].filter(([, e]) => e.dirty);
+    if (dirty.length === 0) return { written: 0, conflicts: 0, retryable: 0 };
+    const operations: unknown[] = [];
+    for (const [id, e] of dirty) {
+      if (e.seqNo !== undefined) {
+        operations.push({
+          index: { _index: index, _id: id, if_seq_no: e.seqNo, if_primary_term: e.primaryTerm },
+        });
+      } else {
+        operations.push({ create: { _index: index, _id: id } });
+      }
+      operations.push(e.doc);
+    }
+    const res = await this.call('bulk', () =>
+      this.client.bulk({ operations, refresh: refresh ? true : false }),
+    );
+    let written = 0;
+    let conflicts = 0;
+    let retryable = 0;
+    res.items.forEach((item, i) => {
+      const result = Object.values(item)[0] as estypes.BulkResponseItem;
+      const outcome = classifyItem(result);
+      if (outcome === 'ok') written++;
+      // An append-only document that exists already is this event, delivered again.
+      else if (outcome === 'conflict' && !projection.appendOnly) conflicts++;
+      else if (outcome === 'retryable') retryable++;
+      else if (outcome === 'permanent') {
+        const reason = `${projection.name}/${dirty[i]![0]}: ${describeItemError(result)}`;
+        for (const at of dirty[i]![1].sources) rejected.set(at, reason);
+        this.log.warn({ reason }, 'document refused by Elasticsearch');
+      }
+    });
+    return { written, conflicts, retryable };
+  }
+
+  /** Ids of the documents matching any of the field/value pairs (searchable ones). */
+  private async discover(
+    index: string,
+    matches: ReadonlyArray<{ field: string; value: string }>,
+  ): Promise<string[]> {
+    if (matches.length === 0) return [];
+    const query: estypes.QueryDslQueryContainer = {
+      bool: {
+        should: matches.map((m) => ({ term: { [m.field]: m.value } })),
+        minimum_should_match: 1,
+      },
+    };
+    const first = await this.call('search', () =>
+      this.client.search({
+        index,
+        query,
+        size: DISCOVER_PAGE,
+        _source: false,
+        track_total_hits: true,
+      }),
+    );
+    const total = typeof first.hits.total === 'number' ? first.hits.total : first.hits.total?.value;
+    if ((total ?? 0) <= DISCOVER_PAGE) return first.hits.hits.map((h) => h._id!);
+    return this.discoverAll(index, query);
+  }
+
+  /** Pages through every match with a point in time, for customers with very many reservations. */
+  private async discoverAll(
+    index: string,
+    query: estypes.QueryDslQueryContainer,
+  ): Promise<string[]> {
+    const pit = await this.call('pit', () =>
+      this.client.openPointInTime({ index, keep_alive: '1m' }),
+    );
+    const ids: string[] = [];
+    try {
+      let after: estypes.SortResults | undefined;
+      for (;;) {
+        const page = await this.call('search', () =>
+          this.client.search({
+            pit: { id: pit.id, keep_alive: '1m' },
+            query,
+            size: DISCOVER_PAGE,
+            _source: false,
+            sort: [{ _shard_doc: 'asc' }],
+            ...(after ? { search_after: after } : {}),
+          }),
+        );
+        for (const h of page.hits.hits) ids.push(h._id!);
+        if (page.hits.hits.length < DISCOVER_PAGE) return ids;
+        after = page.hits.hits.at(-1)!.sort;
+      }
+    } finally {
+      await this.client.closePointInTime({ id: pit.id }).catch(() => undefined);
+    }
+  }
+
+  private async load(
+    index: string,
+    ids: readonly string[],
+    state: Map<string, Entry>,
+  ): Promise<void> {
+    for (let i = 0; i < ids.length; i += MGET_CHUNK) {
+      const chunk = ids.slice(i, i + MGET_CHUNK);
+      const res = await this.call('mget', () =>
+        this.client.mget<object>({ index, ids: chunk, realtime: true }),
+      );
+      for (const d of res.docs) {
+        if ('error' in d && d.error) {
+          throw new DependencyUnavailableError('elasticsearch', `mget ${d._id}: ${d.error.reason}`);
+        }
+        const found = 'found' in d && d.found;
+        state.set(d._id, {
+          doc: found ? d._source : undefined,
+          ...(found ? { seqNo: d._seq_no, primaryTerm: d._primary_term } : {}),
+          dirty: false,
+          sources: new Set(),
+        });
+      }
+    }
+  }
+
+  /** Any failure of a whole request is a dependency problem: the caller retries the batch. */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new DependencyUnavailableError(
+        'elasticsearch',
+        `${what} failed: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+/** The value at a dotted path of a document, e.g. `customer.id`. */
+export function fieldValue(doc: object, field: string): unknown {
+  let v: unknown = doc;
+  for (const key of field.split('.')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return v;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,25 @@
+export { IndexNames, newGeneration, type ReadModel } from './read-model';
+export { ensureReadModelIndices, resolveAlias } from './indices';
+export { ProjectionEngine, type ProjectionTarget, type BatchResult, fieldValue } from './engine';
+export { classifyItem, type ItemOutcome } from './bulk-errors';
+export { parseEventMessage, EventMessageBody } from './envelope';
+export { Projector, type ProjectorOptions } from './projector';
+export { ProgressBus, toProgress, fromProgress, type ProgressMessage } from './progress';
+export {
+  ConsistencyTracker,
+  describeTokens,
+  streamKey,
+  type VersionLookup,
+  type ConsistencyTrackerOptions,
+} from './consistency';
+export { searchableVersions } from './versions';
+export { encodeCursor, decodeCursor, queryFingerprint, type SortValue } from './cursor';
+export { searchPage, termsFacet, type Page, type PageRequest } from './page';
+export {
+  Rebuilder,
+  type RebuilderOptions,
+  type RebuildProgress,
+  type RebuildState,
+  type EventSource,
+} from './rebuild';
+export { listDeadLetters, type DeadLetter } from './dead-letters';

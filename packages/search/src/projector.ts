@@ -1,0 +1,243 @@
+import { deadLetterQueueName, startConsumer, type AmqpConnection, type Consumer } from '@cqrs/amqp';
+import {
+  DependencyUnavailableError,
+  ValidationError,
+  type EventEnvelope,
+  type StreamVersion,
+} from '@cqrs/core';
+import type { ConsumeMessage } from 'amqplib';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ProjectionEngine, ProjectionTarget } from './engine';
+import { sleep } from './engine';
+import { parseEventMessage } from './envelope';
+
+export interface ProjectorOptions {
+  readonly connection: AmqpConnection;
+  readonly logger: Logger;
+  readonly engine: ProjectionEngine;
+  /** The read models and where the live projector writes them (their aliases). */
+  readonly targets: readonly ProjectionTarget[];
+  readonly queue: string;
+  readonly eventsExchange: string;
+  /** Unacknowledged messages in flight (default 256): the ceiling of a batch. */
+  readonly prefetch?: number;
+  /** Events per Elasticsearch batch at most (default = prefetch). */
+  readonly maxBatch?: number;
+  /** How long the first event of a batch waits for company (default 5 ms). */
+  readonly maxDelayMs?: number;
+  readonly deliveryLimit?: number;
+  /** Called after every batch is written and searchable. */
+  readonly onApplied?: (streams: StreamVersion[], position: string) => void;
+  readonly metrics?: Registry;
+}
+
+interface Pending {
+  readonly event: EventEnvelope;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+/**
+ * The live projector: consumes the events exchange through its own quorum queue and writes
+ * the read models in batches. Every delivery's handler waits for the batch holding its
+ * event; the handler resolving is what acknowledges the message, so a message is acked
+ * only after Elasticsearch accepted (and refreshed) its documents. A batch closes when it
+ * reaches `maxBatch` events or its first event waited `maxDelayMs`, whichever comes first;
+ * while a batch is being written the next one fills up, so batches grow with the load.
+ * An event Elasticsearch refuses fails its handler with a ValidationError: the consumer
+ * dead-letters it with the reason and the others flow on. Elasticsearch being down fails
+ * nothing: the batch is retried until it succeeds.
+ */
+export class Projector {
+  private readonly log: Logger;
+  private readonly pending: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private paused = false;
+  private stopped = false;
+  private consumer: Consumer | undefined;
+  private position = '0';
+  private lastOccurredAt: number | undefined;
+  private readonly metrics;
+
+  constructor(private readonly opts: ProjectorOptions) {
+    this.log = opts.logger.child({ component: 'projector' });
+    const registers = opts.metrics ? [opts.metrics] : [];
+    this.metrics = {
+      events: new Counter({
+        name: 'projector_events_total',
+        help: 'Events handled by the projector, by outcome',
+        labelNames: ['outcome'] as const,
+        registers,
+      }),
+      batchSize: new Histogram({
+        name: 'projector_batch_size',
+        help: 'Events per Elasticsearch batch',
+        buckets: [1, 2, 5, 10, 25, 50, 100, 200, 500],
+        registers,
+      }),
+      batchSeconds: new Histogram({
+        name: 'projector_batch_duration_seconds',
+        help: 'Time to write and refresh one batch',
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+        registers,
+      }),
+      lag: new Gauge({
+        name: 'projector_lag_seconds',
+        help: 'Age of the last applied event when it became searchable',
+        registers,
+      }),
+      checkpoint: new Gauge({
+        name: 'projector_checkpoint_position',
+        help: 'Highest global event position applied',
+        registers,
+      }),
+    };
+  }
+
+  get isConsuming(): boolean {
+    return this.consumer?.isConsuming ?? false;
+  }
+
+  /** Highest global position applied by this projector. */
+  get checkpoint(): string {
+    return this.position;
+  }
+
+  async start(): Promise<void> {
+    const prefetch = this.opts.prefetch ?? 256;
+    this.consumer = await startConsumer({
+      connection: this.opts.connection,
+      logger: this.opts.logger,
+      queue: this.opts.queue,
+      eventsExchange: this.opts.eventsExchange,
+      bindings: ['#'],
+      prefetch,
+      // Every unacked message waits in a batch at once.
+      concurrency: prefetch,
+      deliveryLimit: this.opts.deliveryLimit ?? 20,
+      handler: (msg) => this.handle(msg),
+    });
+  }
+
+  /** Finishes the batch being written, then holds new ones (a rebuild's final catch-up). */
+  async pause(): Promise<void> {
+    this.paused = true;
+    clearTimeout(this.timer);
+    await this.flushing;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.consumer?.stop();
+    clearTimeout(this.timer);
+    await this.flushing;
+  }
+
+  /** Messages waiting in the projector's queue and its dead-letter queue. */
+  async queueDepths(): Promise<{ ready: number; deadLetters: number }> {
+    const channel = await this.opts.connection.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      const main = await channel.checkQueue(this.opts.queue);
+      const dlq = await channel.checkQueue(deadLetterQueueName(this.opts.queue));
+      return { ready: main.messageCount, deadLetters: dlq.messageCount };
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
+  private handle(msg: ConsumeMessage): Promise<void> {
+    let event: EventEnvelope;
+    try {
+      event = parseEventMessage(msg.content);
+    } catch (err) {
+      this.metrics.events.inc({ outcome: 'dead_lettered' });
+      return Promise.reject(err as Error);
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ event, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.paused || this.pending.length === 0) return;
+    const max = this.opts.maxBatch ?? this.opts.prefetch ?? 256;
+    if (this.pending.length >= max) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.flushing = this.flush().finally(() => {
+        this.flushing = undefined;
+        this.schedule();
+      });
+      return;
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      if (this.flushing || this.paused) return;
+      this.flushing = this.flush().finally(() => {
+        this.flushing = undefined;
+        this.schedule();
+      });
+    }, this.opts.maxDelayMs ?? 5);
+  }
+
+  private async flush(): Promise<void> {
+    const max = this.opts.maxBatch ?? this.opts.prefetch ?? 256;
+    const batch = this.pending.splice(0, max);
+    if (batch.length === 0) return;
+    const events = batch.map((p) => p.event);
+    const started = process.hrtime.bigint();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.opts.engine.project(events, this.opts.targets);
+        this.settle(batch, result.rejected);
+        this.metrics.batchSize.observe(batch.length);
+        this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        return;
+      } catch (err) {
+        if (this.stopped) {
+          // Unacked: the broker redelivers them to the next projector.
+          for (const p of batch) p.reject(new DependencyUnavailableError('projector', 'stopping'));
+          return;
+        }
+        this.log.warn({ err, attempt, events: batch.length }, 'batch failed; retrying');
+        await sleep(Math.min(5000, 100 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+  }
+
+  private settle(batch: readonly Pending[], rejected: ReadonlyMap<number, string>): void {
+    const reached = new Map<string, StreamVersion>();
+    batch.forEach((p, at) => {
+      const reason = rejected.get(at);
+      if (reason !== undefined) {
+        this.metrics.events.inc({ outcome: 'dead_lettered' });
+        p.reject(new ValidationError(reason));
+        return;
+      }
+      const e = p.event;
+      const key = `${e.streamType}:${e.streamId}`;
+      const known = reached.get(key);
+      if (!known || known.version < e.version) {
+        reached.set(key, { streamType: e.streamType, streamId: e.streamId, version: e.version });
+      }
+      if (BigInt(e.position) > BigInt(this.position)) this.position = e.position;
+      const at2 = Date.parse(e.occurredAt);
+      if (!this.lastOccurredAt || at2 > this.lastOccurredAt) this.lastOccurredAt = at2;
+      this.metrics.events.inc({ outcome: 'applied' });
+      p.resolve();
+    });
+    this.metrics.checkpoint.set(Number(this.position));
+    if (this.lastOccurredAt)
+      this.metrics.lag.set(Math.max(0, (Date.now() - this.lastOccurredAt) / 1000));
+    if (reached.size > 0) this.opts.onApplied?.([...reached.values()], this.position);
+  }
+}

@@ -1,0 +1,42 @@
+import type { ReadModelProjection } from '@cqrs/core';
+import type { estypes } from '@elastic/elasticsearch';
+
+/** A read model as Elasticsearch stores it: the projection plus its explicit mapping. */
+export interface ReadModel<TDoc extends object = object> {
+  readonly projection: ReadModelProjection<TDoc>;
+  readonly mappings: estypes.MappingTypeMapping;
+  readonly settings?: estypes.IndicesIndexSettings;
+}
+
+/** Index, alias and template names of one environment (`INDEX_PREFIX`). */
+export class IndexNames {
+  constructor(readonly prefix: string) {}
+
+  /** The alias every reader and the live projector use. */
+  alias(model: string): string {
+    return `${this.prefix}-${model}`;
+  }
+
+  /** A concrete index behind the alias; rebuilds create a new one. */
+  index(model: string, generation: string): string {
+    return `${this.prefix}-${model}-${generation}`;
+  }
+
+  template(model: string): string {
+    return `${this.prefix}-${model}`;
+  }
+
+  pattern(model: string): string {
+    return `${this.prefix}-${model}-*`;
+  }
+
+  /** Projector state shared by every query-service instance (checkpoints, rebuild progress). */
+  get state(): string {
+    return `${this.prefix}-projector-state`;
+  }
+}
+
+/** A sortable, unique index generation: `g<epoch ms>`. */
+export function newGeneration(now = Date.now()): string {
+  return `g${now}`;
+}
