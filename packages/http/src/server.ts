@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { uuidV7 } from '@cqrs/core';
+import { SpanKind, SpanStatusCode, startSpan, traceparentOf, type Span } from '@cqrs/telemetry';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -32,6 +33,11 @@ export interface HttpServerOptions {
   readonly healthChecks?: Readonly<Record<string, HealthCheck>>;
   readonly metrics?: Registry;
   readonly bodyLimit?: number;
+  /**
+   * Longest path parameter the router matches (Fastify's default is 100; longer ones are a
+   * 404 "no route"). Raise it when a route must answer 400 for an over-long id instead.
+   */
+  readonly maxParamLength?: number;
 }
 
 const HealthResponse = Type.Object({
@@ -52,6 +58,9 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   const app = Fastify({
     loggerInstance: opts.logger,
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    ...(opts.maxParamLength !== undefined
+      ? { routerOptions: { maxParamLength: opts.maxParamLength } }
+      : {}),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : uuidV7();
@@ -60,6 +69,13 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // JSON only: Fastify would otherwise accept text/plain and answer 400 where 415 is right.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, {
@@ -74,8 +90,34 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
         ? correlationId
         : request.id;
     request.correlationId = id;
-    request.log = request.log.child({ correlationId: id });
+    // A SERVER span whose parent is the caller's `traceparent`; commands copy
+    // `request.traceparent` into their events' metadata, so the trace continues through the
+    // relay and the projector. With tracing off the caller's context passes through unchanged.
+    const span = startSpan(
+      opts.name,
+      `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
+      {
+        kind: SpanKind.SERVER,
+        parent: {
+          traceparent: request.headers.traceparent,
+          tracestate: request.headers.tracestate,
+        },
+        attributes: {
+          'http.request.method': request.method,
+          'url.path': request.url.split('?')[0],
+        },
+      },
+    );
+    request.span = span;
+    request.traceparent = traceparentOf(span);
+    const traceId = span.spanContext().traceId;
+    request.log = request.log.child(
+      request.traceparent ? { correlationId: id, traceId } : { correlationId: id },
+    );
     void reply.header('x-request-id', request.id);
+  });
+  app.addHook('onError', async (request, _reply, error) => {
+    request.span?.recordException(error);
   });
 
   const registry = opts.metrics ?? new Registry();
@@ -158,5 +200,9 @@ function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
 declare module 'fastify' {
   interface FastifyRequest {
     correlationId: string;
+    /** The request's SERVER span (a non-recording one when tracing is off). */
+    span?: Span;
+    /** W3C trace context to store with what this request causes (events' metadata). */
+    traceparent?: string;
   }
 }
