@@ -136,6 +136,9 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
       { method: request.method, route, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    request.span?.setAttribute('http.response.status_code', reply.statusCode);
+    if (reply.statusCode >= 500) request.span?.setStatus({ code: SpanStatusCode.ERROR });
+    request.span?.end();
   });
 
   await app.register(swagger, {
