@@ -11,11 +11,13 @@ import { getNextTransitions, type AnyMachineSnapshot } from 'xstate';
 import {
   currentSchemaVersion,
   isRejection,
+  reject,
   type AggregateState,
   type AnyAggregateDefinition,
   type CompiledCommand,
   type DecideDeps,
   type MachineEvent,
+  type Rejection,
 } from './definition';
 import { applyEvent } from './replay';
 
@@ -74,6 +76,11 @@ function toFieldProblem(error: ValueError): FieldProblem {
         path,
         message: `must be ${typeof error.schema.description === 'string' ? error.schema.description : `a string matching ${String(error.schema.pattern)}`}`,
       };
+    case ValueErrorType.Union:
+      return {
+        path,
+        message: `must be ${typeof error.schema.description === 'string' ? error.schema.description : 'one of the allowed values'}`,
+      };
     case ValueErrorType.StringMinLength:
       return { path, message: `must be at least ${String(error.schema.minLength)} character(s)` };
     case ValueErrorType.StringMaxLength:
@@ -124,7 +131,7 @@ export async function decide(
   let next = state;
   for (const event of proposed) {
     const snapshot = next.snapshot as AnyMachineSnapshot;
-    if (!snapshot.can(event)) throw refusal(definition, next, event);
+    if (!snapshot.can(event)) throw refusal(next, event);
     next = applyEvent(definition, next, event, next.version + 1);
   }
   return {
@@ -138,14 +145,27 @@ export async function decide(
 }
 
 /**
+ * The lifecycle rejection a command would meet if it proposed `eventType` now, or undefined
+ * when the current state has a transition for it. Lets `decide` refuse early (before
+ * reading other aggregates) while the machine stays the only place the rule is written.
+ */
+export function lifecycleRejection(
+  state: AggregateState,
+  eventType: string,
+): Rejection | undefined {
+  const snapshot = state.snapshot as AnyMachineSnapshot;
+  if (getNextTransitions(snapshot).some((t) => t.eventType === eventType)) return undefined;
+  return reject(
+    'lifecycle',
+    `${eventType} is not allowed: ${state.aggregateType} ${state.aggregateId} is in state ${JSON.stringify(state.value)}`,
+  );
+}
+
+/**
  * Names the rule that refused: the guards of the transitions the event would take, or
  * `lifecycle` when the state has no transition for it at all.
  */
-function refusal(
-  definition: AnyAggregateDefinition,
-  state: AggregateState,
-  event: MachineEvent,
-): DomainRejectionError {
+function refusal(state: AggregateState, event: MachineEvent): DomainRejectionError {
   const snapshot = state.snapshot as AnyMachineSnapshot;
   const guards = getNextTransitions(snapshot)
     .filter((t) => t.eventType === event.type)
@@ -153,11 +173,8 @@ function refusal(
     .filter((g): g is string => g !== undefined);
   const where = JSON.stringify(state.value);
   if (guards.length === 0) {
-    return new DomainRejectionError(
-      `${event.type} is not allowed: ${definition.type} ${state.aggregateId} is in state ${where}`,
-      state.value,
-      'lifecycle',
-    );
+    const lifecycle = lifecycleRejection(state, `${event.type}`) ?? reject('lifecycle', '');
+    return new DomainRejectionError(lifecycle.reason, state.value, lifecycle.rule);
   }
   return new DomainRejectionError(
     `${event.type} was refused by ${guards.join(', ')} in state ${where}`,

@@ -20,7 +20,13 @@ export {
   type Rejection,
   type Upcaster,
 } from './definition';
-export { parseCommand, decide, type ValidCommand, type DecisionOutcome } from './decide';
+export {
+  parseCommand,
+  decide,
+  lifecycleRejection,
+  type ValidCommand,
+  type DecisionOutcome,
+} from './decide';
 export { initialState, applyEvent, replay } from './replay';
 export { upcast } from './upcasting';
 export { toSnapshotRecord, fromSnapshotRecord, type PersistedAggregateState } from './snapshot';

@@ -1,0 +1,18 @@
+import { aggregateRegistry } from '@cqrs/aggregates';
+import { customer } from './customer/customer';
+import { reservation } from './reservation/reservation';
+import { room } from './room/room';
+
+export { customer, CustomerCommands } from './customer/customer';
+export { CustomerEvents, type CustomerEvent } from './customer/events';
+export { customerMachine, type CustomerContext } from './customer/machine';
+export { room, RoomCommands } from './room/room';
+export { RoomEvents, RoomTypes, type RoomEvent, type RoomType } from './room/events';
+export { roomMachine, type RoomContext } from './room/machine';
+export { reservation, ReservationCommands } from './reservation/reservation';
+export { ReservationEvents, type ReservationEvent } from './reservation/events';
+export { reservationMachine, type ReservationContext } from './reservation/machine';
+export * from './projections';
+
+/** Every hotel aggregate type, for the runtime: `customer`, `room`, `reservation`. */
+export const hotelAggregates = aggregateRegistry(customer, room, reservation);
