@@ -50,14 +50,16 @@ const stoppers: Record<ServiceName, (s: StartedService, log: Log) => Promise<voi
 /** Stops what `up` started (all of it, or only `which`), and nothing else. */
 export async function stackDown(log: Log, which?: readonly ServiceName[]): Promise<void> {
   const state = readState();
+  let stopped = 0;
   for (const name of ['elasticsearch', 'rabbitmq', 'mysql'] as const) {
     const s = state[name];
     if (!s || (which && !which.includes(name))) continue;
     await stoppers[name](s, log);
     delete state[name];
     writeState(state);
+    stopped++;
   }
-  if (!which && Object.keys(readState()).length === 0) log('stack: nothing of ours is running');
+  if (stopped === 0) log('stack: nothing that this checkout started is running');
 }
 
 export async function stackStatus(env = process.env): Promise<string[]> {
