@@ -1,6 +1,6 @@
 import { DependencyUnavailableError, ValidationError } from '@cqrs/core';
 import { createTestVhost, waitUntil, type TestVhost } from '@cqrs/testing';
-import type { ConsumeMessage } from 'amqplib';
+import type { GetMessage } from 'amqplib';
 import pino from 'pino';
 import {
   ConfirmPublisher,
@@ -135,7 +135,7 @@ describe('amqp: recovering connection, confirm publisher, consumer', () => {
     await waitUntil('dead-lettered', async () => (await ch.checkQueue(dlq)).messageCount === 2);
     expect(calls.get('always-fails')).toBe(3);
     expect(calls.get('bad-shape')).toBe(1);
-    const dead: ConsumeMessage[] = [];
+    const dead: GetMessage[] = [];
     for (;;) {
       const m = await ch.get(dlq, { noAck: false });
       if (m === false) break;

@@ -7,6 +7,12 @@ export interface TestVhost {
   readonly vhost: string;
   /** The management API base URL (with credentials), e.g. to close connections. */
   readonly managementUrl: string;
+  /**
+   * Names of the client connections to this vhost the management API knows of. It learns of
+   * a new connection only at its next statistics tick (up to ~5 s): wait on this before a
+   * `closeConnections()` that must hit a given connection.
+   */
+  listConnections(): Promise<string[]>;
   /** Closes every client connection to this vhost, as a broker restart would. */
   closeConnections(): Promise<number>;
   drop(): Promise<void>;
@@ -40,6 +46,13 @@ export async function createTestVhost(label: string): Promise<TestVhost> {
     url: u.toString(),
     vhost,
     managementUrl: api,
+    async listConnections() {
+      const res = await ok(
+        fetchManagement(api, `/api/vhosts/${v}/connections`),
+        'list connections',
+      );
+      return ((await res.json()) as { name: string }[]).map((c) => c.name);
+    },
     async closeConnections() {
       const res = await ok(
         fetchManagement(api, `/api/vhosts/${v}/connections`),

@@ -1,0 +1,23 @@
+export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
+export {
+  MySqlLeaderLock,
+  defaultLockName,
+  type LeaderLock,
+  type MySqlLeaderLockOptions,
+} from './leader-lock';
+export {
+  toAmqpMessage,
+  OutboxHeaders,
+  type OutboxRow,
+  type AmqpEventMessage,
+} from './outbox-message';
+export {
+  fetchUnpublished,
+  markPublished,
+  purgePublished,
+  outboxStats,
+  type OutboxStats,
+} from './outbox-store';
+export { createRelayMetrics, type RelayMetrics } from './relay-metrics';
+export { seedOutbox, interleavedEvents, type SeedEvent } from './seed-outbox';
+export { recordEvents, type Recorder, type RecordedMessage } from './test-recorder';
