@@ -1,38 +1,32 @@
-import { commonEnv, port, readConfig } from '@cqrs/core';
-import { createHttpServer, createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
-import { connect } from 'amqplib';
-import { createPool } from 'mysql2/promise';
+import { commonEnv, int, optionalStr, port, readConfig } from '@cqrs/core';
+import { createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
+import { createRelayService } from './relay-service';
 
 /** Composition root of the relay worker; it serves /health and /metrics on RELAY_PORT. */
 async function main(): Promise<void> {
   const log = createLogger('outbox-relay', process.env.LOG_LEVEL);
-  let config;
   try {
-    config = readConfig({
+    const config = readConfig({
       mysqlUrl: commonEnv.mysqlUrl,
       amqpUrl: commonEnv.amqpUrl,
+      eventsExchange: commonEnv.eventsExchange,
       logLevel: commonEnv.logLevel,
       port: port('RELAY_PORT', 3002),
+      pollIntervalMs: int('RELAY_POLL_INTERVAL_MS', 50, 1, 60_000),
+      batchSize: int('RELAY_BATCH_SIZE', 500, 1, 10_000),
+      maxInFlight: int('RELAY_MAX_IN_FLIGHT', 256, 1, 65_535),
+      confirmTimeoutMs: int('RELAY_CONFIRM_TIMEOUT_MS', 10_000, 100, 600_000),
+      lockName: optionalStr('RELAY_LOCK_NAME'),
+      retentionSeconds: int('OUTBOX_RETENTION_SECONDS', 86_400, 0),
+      purgeIntervalMs: int('OUTBOX_PURGE_INTERVAL_MS', 60_000, 100),
+      purgeBatchSize: int('OUTBOX_PURGE_BATCH_SIZE', 1000, 1, 100_000),
     });
+    const service = await createRelayService(config, log);
+    onShutdown(log, [['outbox-relay', () => service.close()]]);
+    await service.app.listen({ port: config.port, host: '0.0.0.0' });
   } catch (err) {
     exitOnStartupError(log, err);
   }
-  const pool = createPool({ uri: config.mysqlUrl, connectionLimit: 2, timezone: 'Z' });
-  const amqpUrl = config.amqpUrl;
-  const app = await createHttpServer({
-    name: 'outbox-relay',
-    description: 'Publishes the transactional outbox to RabbitMQ',
-    logger: log,
-    healthChecks: {
-      mysql: () => pool.query('SELECT 1'),
-      rabbitmq: async () => (await connect(amqpUrl, { timeout: 1500 })).close(),
-    },
-  });
-  onShutdown(log, [
-    ['http', () => app.close()],
-    ['mysql', () => pool.end()],
-  ]);
-  await app.listen({ port: config.port, host: '0.0.0.0' });
 }
 
 void main();
