@@ -1,0 +1,160 @@
+import type { AggregateRegistry, AnyAggregateDefinition } from '@cqrs/aggregates';
+import type { EventMetadata } from '@cqrs/core';
+import { requireBearer } from '@cqrs/http';
+import {
+  TypeBoxValidatorCompiler,
+  type FastifyPluginAsyncTypebox,
+} from '@fastify/type-provider-typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import { executeCommand, type CommandExecutor } from '../execute-command';
+import {
+  AggregateParams,
+  CommandAccepted,
+  CommandBody,
+  CommandHeaders,
+  problems,
+} from '../schemas';
+
+export interface CommandRoutesOptions {
+  readonly executor: CommandExecutor;
+  readonly aggregates: AggregateRegistry;
+  readonly apiToken?: string;
+}
+
+/**
+ * `POST /commands/{aggregateType}/{aggregateId}`. One route per aggregate type, so the
+ * OpenAPI document lists each type's commands with their payload schemas; a catch-all for
+ * unknown types answers 404. Fastify checks the envelope `{ type, data }`; the runtime checks
+ * `data` against the command's own schema - the very schema the document shows - so an
+ * unknown command is a 404 before any payload rule applies.
+ */
+export const commandRoutes: FastifyPluginAsyncTypebox<CommandRoutesOptions> = async (app, opts) => {
+  // TypeBox checks without coercion: `"type": 123` is a 400, not the command "123".
+  app.setValidatorCompiler(envelopeValidator);
+  app.addHook('onRequest', requireBearer(opts.apiToken));
+  app.addHook('preValidation', requireJson);
+
+  // Runs after validation, so the casts below hold.
+  const handle = async (request: FastifyRequest, reply: FastifyReply, aggregateType: string) => {
+    const { aggregateId } = request.params as { aggregateId: string };
+    const body = request.body as CommandBody;
+    const headers = request.headers as CommandHeaders;
+    const ifMatch = headers['if-match'];
+    const idempotencyKey = headers['idempotency-key'];
+    const response = await executeCommand(opts.executor, {
+      aggregateType,
+      aggregateId,
+      command: { type: body.type, data: body.data ?? {} },
+      ...(ifMatch !== undefined ? { expectedVersion: Number(ifMatch.slice(1, -1)) } : {}),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+      metadata: metadataOf(request, idempotencyKey),
+    });
+    if (response.replayed) void reply.header('idempotent-replayed', 'true');
+    return reply
+      .status(response.status)
+      .header('etag', `"${response.body.version}"`)
+      .send(response.body);
+  };
+
+  for (const definition of opts.aggregates.values()) {
+    app.post(
+      `/commands/${definition.type}/:aggregateId`,
+      {
+        schema: {
+          tags: ['commands'],
+          summary: `Send a command to a ${definition.type}`,
+          params: Type.Object({ aggregateId: AggregateParams.properties.aggregateId }),
+          headers: CommandHeaders,
+          body: documentedBody(definition),
+          response: {
+            200: CommandAccepted,
+            201: CommandAccepted,
+            ...problems(400, 401, 404, 409, 413, 415, 422, 503),
+          },
+        },
+      },
+      (request, reply) => handle(request, reply, definition.type),
+    );
+  }
+
+  app.post(
+    '/commands/:aggregateType/:aggregateId',
+    {
+      schema: {
+        tags: ['commands'],
+        summary: 'Any other aggregate type: 404',
+        params: AggregateParams,
+        headers: CommandHeaders,
+        body: CommandBody,
+        response: { ...problems(400, 401, 404, 413, 415) },
+      },
+    },
+    (request, reply) => handle(request, reply, request.params.aggregateType),
+  );
+};
+
+/**
+ * The body as the document shows it: one `{ type, data }` variant per command of the
+ * aggregate, with the command's payload schema.
+ */
+function documentedBody(definition: AnyAggregateDefinition): TSchema {
+  const variants = [...definition.commands.values()].map((c) => {
+    const required = (c.schema as { required?: readonly string[] }).required ?? [];
+    return Type.Object(
+      {
+        type: Type.Literal(c.type),
+        data: required.length > 0 ? c.schema : Type.Optional(c.schema),
+      },
+      { title: c.type, additionalProperties: false },
+    );
+  });
+  return Type.Union(variants, { [ENVELOPE_ONLY]: true });
+}
+
+/** Marks a body schema that is documentation: validation checks the envelope only. */
+const ENVELOPE_ONLY = 'x-validate-envelope-only';
+const envelopeCheck = TypeBoxValidatorCompiler({
+  schema: CommandBody,
+  httpPart: 'body',
+  method: 'POST',
+  url: '/commands',
+});
+
+const envelopeValidator: FastifySchemaCompiler<TSchema> = (route) =>
+  route.httpPart === 'body' && (route.schema as Record<string, unknown>)[ENVELOPE_ONLY] === true
+    ? envelopeCheck
+    : TypeBoxValidatorCompiler(route);
+
+/** 415 for anything but JSON - also for a body-less POST, which names no media type. */
+async function requireJson(request: FastifyRequest): Promise<void> {
+  const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType === 'application/json') return;
+  const got = mediaType ? JSON.stringify(mediaType.slice(0, 100)) : 'no Content-Type';
+  // The shared error handler turns a 4xx statusCode + code into problem+json.
+  throw Object.assign(new Error(`Commands must be sent as application/json (got ${got})`), {
+    statusCode: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  });
+}
+
+const TRACESTATE = /^[\x20-\x7e]{1,512}$/;
+
+/**
+ * What every event of this command records about its origin. `request.traceparent` is the
+ * request's trace context as @cqrs/http parsed it (the caller's, or our server span's), so a
+ * malformed header is never stored or published.
+ */
+function metadataOf(request: FastifyRequest, idempotencyKey: string | undefined): EventMetadata {
+  const { traceparent } = request;
+  const tracestate = request.headers.tracestate;
+  return {
+    correlationId: request.correlationId,
+    causationId: request.id,
+    ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    ...(traceparent ? { traceparent } : {}),
+    ...(traceparent && typeof tracestate === 'string' && TRACESTATE.test(tracestate)
+      ? { tracestate }
+      : {}),
+  };
+}
