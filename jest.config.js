@@ -3,7 +3,17 @@
 
 // One Jest run, two projects: `unit` (pure, no services) and `integration` (real MySQL,
 // RabbitMQ, Elasticsearch - the stack is brought up once per run by the global setup).
-const packages = ['core', 'aggregates', 'event-store', 'outbox', 'amqp', 'search', 'hotel', 'http', 'telemetry'];
+const packages = [
+  'core',
+  'aggregates',
+  'event-store',
+  'outbox',
+  'amqp',
+  'search',
+  'hotel',
+  'http',
+  'telemetry',
+];
 
 /** @type {Config} */
 const shared = {
