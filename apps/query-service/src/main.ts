@@ -1,33 +1,39 @@
-import { commonEnv, port, readConfig } from '@cqrs/core';
-import { createHttpServer, createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
-import { Client } from '@elastic/elasticsearch';
+import { commonEnv, int, oneOf, optionalStr, port, readConfig } from '@cqrs/core';
+import { createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
+import { createQueryService } from './service';
 
-/** Composition root of the query side: projector and search API. */
+/** Composition root of the query side: projector and search API, together or apart. */
 async function main(): Promise<void> {
   const log = createLogger('query-service', process.env.LOG_LEVEL);
-  let config;
   try {
-    config = readConfig({
-      elasticsearchUrl: commonEnv.elasticsearchUrl,
-      indexPrefix: commonEnv.indexPrefix,
-      logLevel: commonEnv.logLevel,
+    const config = readConfig({
+      ...commonEnv,
       port: port('QUERY_PORT', 3001),
+      adminToken: optionalStr('ADMIN_TOKEN'),
+      roles: oneOf('QUERY_ROLES', 'api,projector', [
+        'api,projector',
+        'projector,api',
+        'api',
+        'projector',
+      ]),
+      prefetch: int('PROJECTOR_PREFETCH', 256, 1, 1000),
+      batchDelayMs: int('PROJECTOR_BATCH_DELAY_MS', 5, 0, 1000),
     });
+    const service = await createQueryService(
+      {
+        ...config,
+        roles: {
+          api: config.roles.includes('api'),
+          projector: config.roles.includes('projector'),
+        },
+      },
+      log,
+    );
+    onShutdown(log, [['query-service', () => service.close()]]);
+    await service.app.listen({ port: config.port, host: '0.0.0.0' });
   } catch (err) {
     exitOnStartupError(log, err);
   }
-  const es = new Client({ node: config.elasticsearchUrl, requestTimeout: 10_000 });
-  const app = await createHttpServer({
-    name: 'query-service',
-    description: 'Search over the hotel read models',
-    logger: log,
-    healthChecks: { elasticsearch: () => es.cluster.health({ timeout: '1s' }) },
-  });
-  onShutdown(log, [
-    ['http', () => app.close()],
-    ['elasticsearch', () => es.close()],
-  ]);
-  await app.listen({ port: config.port, host: '0.0.0.0' });
 }
 
 void main();

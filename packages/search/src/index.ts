@@ -3,7 +3,7 @@ export { ensureReadModelIndices, resolveAlias } from './indices';
 export { ProjectionEngine, type ProjectionTarget, type BatchResult, fieldValue } from './engine';
 export { classifyItem, type ItemOutcome } from './bulk-errors';
 export { parseEventMessage, EventMessageBody } from './envelope';
-export { Projector, type ProjectorOptions } from './projector';
+export { Projector, queueDepths, type ProjectorOptions } from './projector';
 export { ProgressBus, toProgress, fromProgress, type ProgressMessage } from './progress';
 export {
   ConsistencyTracker,

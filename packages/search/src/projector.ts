@@ -141,16 +141,8 @@ export class Projector {
   }
 
   /** Messages waiting in the projector's queue and its dead-letter queue. */
-  async queueDepths(): Promise<{ ready: number; deadLetters: number }> {
-    const channel = await this.opts.connection.createChannel();
-    channel.on('error', () => undefined);
-    try {
-      const main = await channel.checkQueue(this.opts.queue);
-      const dlq = await channel.checkQueue(deadLetterQueueName(this.opts.queue));
-      return { ready: main.messageCount, deadLetters: dlq.messageCount };
-    } finally {
-      await channel.close().catch(() => undefined);
-    }
+  queueDepths(): Promise<{ ready: number; deadLetters: number }> {
+    return queueDepths(this.opts.connection, this.opts.queue);
   }
 
   private handle(msg: ConsumeMessage): Promise<void> {
@@ -239,5 +231,21 @@ export class Projector {
     if (this.lastOccurredAt)
       this.metrics.lag.set(Math.max(0, (Date.now() - this.lastOccurredAt) / 1000));
     if (reached.size > 0) this.opts.onApplied?.([...reached.values()], this.position);
+  }
+}
+
+/** Messages waiting in a consumer queue and in its dead-letter queue. */
+export async function queueDepths(
+  connection: AmqpConnection,
+  queue: string,
+): Promise<{ ready: number; deadLetters: number }> {
+  const channel = await connection.createChannel();
+  channel.on('error', () => undefined);
+  try {
+    const main = await channel.checkQueue(queue);
+    const dlq = await channel.checkQueue(deadLetterQueueName(queue));
+    return { ready: main.messageCount, deadLetters: dlq.messageCount };
+  } finally {
+    await channel.close().catch(() => undefined);
   }
 }

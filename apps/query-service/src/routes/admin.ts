@@ -1,0 +1,118 @@
+import type { AmqpConnection } from '@cqrs/amqp';
+import { replayDeadLetters } from '@cqrs/amqp';
+import { NotFoundError } from '@cqrs/core';
+import { requireAdmin, type HttpServer } from '@cqrs/http';
+import {
+  listDeadLetters,
+  queueDepths,
+  resolveAlias,
+  type IndexNames,
+  type ReadModel,
+  type Rebuilder,
+} from '@cqrs/search';
+import type { Client } from '@elastic/elasticsearch';
+import { Type } from '@sinclair/typebox';
+
+export interface AdminContext {
+  readonly client: Client;
+  readonly names: IndexNames;
+  readonly models: readonly ReadModel[];
+  readonly rebuilder: Rebuilder;
+  readonly connection: AmqpConnection;
+  readonly queue: string;
+  readonly adminToken: string | undefined;
+  /** Latest checkpoint heard from a projector (this process or another). */
+  readonly checkpoint: () => { position: string; at: string | null };
+}
+
+const NameParams = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9-]{0,63}$' }) });
+const Limit = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) },
+  { additionalProperties: false },
+);
+
+export function adminRoutes(ctx: AdminContext) {
+  return async (app: HttpServer): Promise<void> => {
+    app.addHook('preHandler', requireAdmin(ctx.adminToken));
+    const find = (name: string) => {
+      const model = ctx.models.find((m) => m.projection.name === name);
+      if (!model) throw new NotFoundError(`No projection named ${name}`);
+      return model;
+    };
+
+    app.get(
+      '/admin/projections',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Each projection: index, lag, checkpoint, rebuild progress',
+        },
+      },
+      async () => {
+        const depth = await queueDepths(ctx.connection, ctx.queue).catch(() => ({
+          ready: null,
+          deadLetters: null,
+        }));
+        const checkpoint = ctx.checkpoint();
+        const projections = await Promise.all(
+          ctx.models.map(async (m) => {
+            const name = m.projection.name;
+            const alias = ctx.names.alias(name);
+            return {
+              name,
+              alias,
+              index: (await resolveAlias(ctx.client, alias)) ?? null,
+              checkpoint: checkpoint.position,
+              checkpointAt: checkpoint.at,
+              lag: { messages: depth.ready, deadLetters: depth.deadLetters },
+              rebuild: ctx.rebuilder.progress(name) ?? null,
+            };
+          }),
+        );
+        return { projections };
+      },
+    );
+
+    app.post(
+      '/admin/projections/:name/rebuild',
+      {
+        schema: {
+          tags: ['admin'],
+          summary:
+            'Rebuild a read model from the event store into a new index, then swap the alias',
+          params: NameParams,
+        },
+      },
+      async (request, reply) => {
+        const { progress } = ctx.rebuilder.start(find(request.params.name));
+        return reply.status(202).send(progress);
+      },
+    );
+
+    app.get(
+      '/admin/dead-letters',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Dead-lettered events, oldest first',
+          querystring: Limit,
+        },
+      },
+      async (request) => listDeadLetters(ctx.connection, ctx.queue, request.query.limit ?? 100),
+    );
+
+    app.post(
+      '/admin/dead-letters/replay',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Send dead-lettered events back to the projector queue',
+          querystring: Limit,
+        },
+      },
+      async (request) => ({
+        replayed: await replayDeadLetters(ctx.connection, ctx.queue, request.query.limit ?? 100),
+      }),
+    );
+  };
+}

@@ -1,0 +1,227 @@
+import { connectAmqp, declareEventTopology, type AmqpConnection } from '@cqrs/amqp';
+import { createKnex, headPosition, readAll } from '@cqrs/event-store';
+import { createHttpServer, type HttpServer } from '@cqrs/http';
+import {
+  ConsistencyTracker,
+  ensureReadModelIndices,
+  fromProgress,
+  IndexNames,
+  ProgressBus,
+  ProjectionEngine,
+  Projector,
+  queueDepths,
+  Rebuilder,
+  searchableVersions,
+  toProgress,
+} from '@cqrs/search';
+import { Client } from '@elastic/elasticsearch';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { readModels } from './read-models';
+import { adminRoutes } from './routes/admin';
+import type { ReadContext } from './routes/common';
+import { customerRoutes } from './routes/customers';
+import { elasticsearchErrors } from './routes/elasticsearch-errors';
+import { eventRoutes } from './routes/events';
+import { reservationRoutes } from './routes/reservations';
+import { roomRoutes } from './routes/rooms';
+
+export interface QueryServiceConfig {
+  readonly elasticsearchUrl: string;
+  readonly indexPrefix: string;
+  readonly amqpUrl: string;
+  readonly eventsExchange: string;
+  readonly mysqlUrl: string;
+  readonly adminToken: string | undefined;
+  /** `api` serves the search API, `projector` consumes events; both by default. */
+  readonly roles: { readonly api: boolean; readonly projector: boolean };
+  readonly prefetch: number;
+  readonly batchDelayMs: number;
+}
+
+export interface QueryService {
+  readonly app: HttpServer;
+  readonly projector: Projector | undefined;
+  readonly tracker: ConsistencyTracker;
+  readonly rebuilder: Rebuilder;
+  readonly names: IndexNames;
+  readonly queue: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the query side: Elasticsearch indices, the projector (RabbitMQ -> read models), the
+ * progress bus that tells every instance what is searchable, the rebuilder and the HTTP API.
+ */
+export async function createQueryService(
+  config: QueryServiceConfig,
+  log: Logger,
+): Promise<QueryService> {
+  const client = new Client({ node: config.elasticsearchUrl, requestTimeout: 30_000 });
+  const names = new IndexNames(config.indexPrefix);
+  await waitForElasticsearch(client, log);
+  await ensureReadModelIndices(client, names, readModels, log);
+
+  const queue = `${config.indexPrefix}.query-projector`;
+  const connection: AmqpConnection = await connectAmqp({
+    url: config.amqpUrl,
+    name: `query-service${config.roles.projector ? '' : ' (api)'}`,
+    logger: log,
+    setup: async (model) => {
+      const channel = await model.createChannel();
+      try {
+        await declareEventTopology(channel, config.eventsExchange);
+      } finally {
+        await channel.close();
+      }
+    },
+  });
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+
+  const tracker = new ConsistencyTracker({ lookup: searchableVersions(client, names, readModels) });
+  const bus = new ProgressBus(connection, `${queue}.progress`, log);
+  let checkpoint = { position: '0', at: null as string | null };
+  const heard = (position: string) => {
+    if (BigInt(position) >= BigInt(checkpoint.position)) {
+      checkpoint = { position, at: new Date().toISOString() };
+    }
+  };
+  bus.subscribe((m) => {
+    tracker.applied(fromProgress(m));
+    heard(m.position);
+  });
+
+  const engine = new ProjectionEngine({ client, logger: log });
+  const projector = config.roles.projector
+    ? new Projector({
+        connection,
+        logger: log,
+        engine,
+        targets: readModels.map((model) => ({ model, index: names.alias(model.projection.name) })),
+        queue,
+        eventsExchange: config.eventsExchange,
+        prefetch: config.prefetch,
+        maxDelayMs: config.batchDelayMs,
+        metrics,
+        onApplied: (streams, position) => {
+          tracker.applied(streams);
+          heard(position);
+          void bus.publish(toProgress(streams, position));
+        },
+      })
+    : undefined;
+  new Gauge({
+    name: 'projector_queue_messages',
+    help: 'Messages waiting in the projector queue (lag) and its dead-letter queue',
+    labelNames: ['queue'] as const,
+    registers: [metrics],
+    async collect() {
+      const d = await queueDepths(connection, queue).catch(() => undefined);
+      if (!d) return;
+      this.set({ queue: 'ready' }, d.ready);
+      this.set({ queue: 'dead_letter' }, d.deadLetters);
+    },
+  });
+
+  const knex: Knex = createKnex(config.mysqlUrl, { poolMax: 2 });
+  const rebuilder = new Rebuilder({
+    client,
+    logger: log,
+    engine,
+    names,
+    source: {
+      readAll: (opts) => readAll(knex, opts),
+      headPosition: () => headPosition(knex),
+    },
+    ...(projector
+      ? {
+          pauseLive: async () => {
+            await projector.pause();
+            return () => projector.resume();
+          },
+        }
+      : {}),
+  });
+
+  const app = await createHttpServer({
+    name: 'query-service',
+    description: 'Search over the hotel read models, with read-your-writes consistency tokens',
+    logger: log,
+    metrics,
+    healthChecks: {
+      elasticsearch: async () => {
+        const h = await client.cluster.health({ timeout: '1s' });
+        if (h.status === 'red') throw new Error('cluster status red');
+      },
+      rabbitmq: async () => {
+        if (!connection.isConnected) throw new Error('not connected');
+        if (projector && !projector.isConsuming) throw new Error('projector is not consuming');
+      },
+    },
+  });
+  if (config.roles.api) {
+    const ctx: ReadContext = {
+      client,
+      names,
+      tracker,
+      streamTypes: readModels.flatMap((m) =>
+        m.projection.ownStreamType ? [m.projection.ownStreamType] : [],
+      ),
+    };
+    await app.register(async (api: HttpServer) => {
+      elasticsearchErrors(api);
+      await api.register(reservationRoutes(ctx));
+      await api.register(customerRoutes(ctx));
+      await api.register(roomRoutes(ctx));
+      await api.register(eventRoutes(ctx));
+    });
+  }
+  await app.register(async (ops: HttpServer) => {
+    elasticsearchErrors(ops);
+    await ops.register(
+      adminRoutes({
+        client,
+        names,
+        models: readModels,
+        rebuilder,
+        connection,
+        queue,
+        adminToken: config.adminToken,
+        checkpoint: () => checkpoint,
+      }),
+    );
+  });
+  await projector?.start();
+
+  return {
+    app,
+    projector,
+    tracker,
+    rebuilder,
+    names,
+    queue,
+    async close() {
+      await app.close();
+      await projector?.stop();
+      await bus.close();
+      await connection.close();
+      await knex.destroy();
+      await client.close();
+    },
+  };
+}
+
+async function waitForElasticsearch(client: Client, log: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.cluster.health({ wait_for_status: 'yellow', timeout: '5s' });
+      return;
+    } catch (err) {
+      if (attempt >= 30) throw err;
+      log.warn({ err: (err as Error).message, attempt }, 'waiting for Elasticsearch');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
