@@ -1,0 +1,208 @@
+import { AggregateRuntime } from '@cqrs/aggregates';
+import { uuidV7 } from '@cqrs/core';
+import { createKnex, MySqlEventStore } from '@cqrs/event-store';
+import { hotelAggregates } from '@cqrs/hotel';
+import { createPool, type Pool, type ResultSetHeader } from 'mysql2/promise';
+import {
+  benchDatabase,
+  mysqlConnectionOptions,
+  type Benchmark,
+  type BenchContext,
+} from './context';
+import { abRounds, closedLoop, throughputRow, type ResultRow } from './harness';
+
+export const R1_LEVELS = [1, 8, 32, 64] as const;
+/** Connections per side: the same for ours (Knex/tarn) and the baseline (mysql2 pool). */
+export const poolFor = (concurrency: number) => Math.min(concurrency, 16);
+
+export const r1Timing = (quick: boolean) =>
+  quick
+    ? { rounds: 2, roundMs: 1500, warmupMs: 500 }
+    : { rounds: 4, roundMs: 4000, warmupMs: 1000 };
+
+/** Our in-process command path: the aggregate runtime on the MySQL event store. */
+export interface InProcessPath {
+  readonly runtime: AggregateRuntime;
+  /** RegisterCustomer on a new customer id. */
+  registerCustomer(id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function inProcessPath(url: string, poolMax: number): InProcessPath {
+  const knex = createKnex(url, { poolMax });
+  const store = new MySqlEventStore(knex);
+  const runtime = new AggregateRuntime({ store, aggregates: hotelAggregates });
+  return {
+    runtime,
+    async registerCustomer(id) {
+      await runtime.execute({
+        aggregateType: 'customer',
+        aggregateId: id,
+        command: { type: 'RegisterCustomer', data: customerData(id) },
+        metadata: { correlationId: uuidV7(), actor: 'bench' },
+      });
+    },
+    async close() {
+      await runtime.close();
+      await knex.destroy();
+    },
+  };
+}
+
+export function customerData(id: string) {
+  return { name: `Guest ${id}`, email: `${id}@bench.example` };
+}
+
+/**
+ * The raw baseline: mysql2 running, statement for statement, the SQL our path sends for one
+ * RegisterCustomer on a new stream - the snapshot lookup, the stream read, then BEGIN,
+ * multi-row INSERT of the events, INSERT of their outbox rows, COMMIT - on a pool of the
+ * same size with the same connection options. What it skips is everything of ours around
+ * the SQL: command validation, the statechart decision, the actor cache, Knex.
+ */
+export class RawSqlPath {
+  private readonly pool: Pool;
+
+  constructor(url: string, poolMax: number) {
+    this.pool = createPool({ ...mysqlConnectionOptions(url), connectionLimit: poolMax });
+  }
+
+  async registerCustomer(id: string): Promise<void> {
+    await this.pool.query(
+      `SELECT version, schema_version, state FROM snapshots WHERE stream_type = ? AND stream_id = ?`,
+      ['customer', id],
+    );
+    await this.pool.query(
+      `SELECT position, event_id, stream_type, stream_id, version, event_type, schema_version,
+  data, metadata, DATE_FORMAT(occurred_at, '%Y-%m-%d %H:%i:%s.%f') AS occurred_at FROM events
+     WHERE stream_type = ? AND stream_id = ? AND version > ? ORDER BY version`,
+      ['customer', id, 0],
+    );
+    const eventId = uuidV7();
+    const occurredAt = new Date().toISOString().replace(/Z$/, '000Z');
+    const sqlTime = occurredAt.replace('T', ' ').replace(/Z$/, '');
+    const data = customerData(id);
+    const metadata = { correlationId: uuidV7(), actor: 'bench' };
+    const conn = await this.pool.getConnection();
+    try {
+      await conn.query('BEGIN;');
+      const [header] = await conn.query<ResultSetHeader>(
+        `INSERT INTO events
+           (event_id, stream_type, stream_id, version, event_type, schema_version, data, metadata, occurred_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          eventId,
+          'customer',
+          id,
+          1,
+          'CustomerRegistered',
+          1,
+          JSON.stringify(data),
+          JSON.stringify(metadata),
+          sqlTime,
+        ],
+      );
+      const position = String(header.insertId);
+      const payload = JSON.stringify({
+        eventId,
+        streamType: 'customer',
+        streamId: id,
+        version: 1,
+        position,
+        type: 'CustomerRegistered',
+        schemaVersion: 1,
+        occurredAt,
+        data,
+        metadata,
+      });
+      const headers = {
+        'stream-type': 'customer',
+        'stream-id': id,
+        'stream-version': 1,
+        position,
+        'correlation-id': metadata.correlationId,
+        'causation-id': metadata.correlationId,
+      };
+      await conn.query(
+        `INSERT INTO outbox (event_id, event_type, routing_key, payload, headers, occurred_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+        [
+          eventId,
+          'CustomerRegistered',
+          'customer.CustomerRegistered',
+          payload,
+          JSON.stringify(headers),
+          sqlTime,
+        ],
+      );
+      await conn.query('COMMIT;');
+    } catch (err) {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      conn.release();
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+/** Distinct aggregate ids: a run tag, the side, the round, the worker and a counter. */
+export function idSource(tag: string) {
+  let n = 0;
+  return (side: string) => `${tag}-${side}-${(n++).toString(36)}`;
+}
+
+export const r1: Benchmark = {
+  name: 'R1 in-process commands vs mysql2',
+  rows: R1_LEVELS.map((c) => ({ id: `R1@c${c}`, unit: 'commands/s', target: 'ratio >= 0.85' })),
+  plannedMs(quick) {
+    const t = r1Timing(quick);
+    return R1_LEVELS.length * (2 * t.warmupMs + 2 * t.rounds * t.roundMs) + 3000;
+  },
+  async run(ctx: BenchContext): Promise<ResultRow[]> {
+    const db = await benchDatabase(ctx, 'r1');
+    const timing = r1Timing(ctx.quick);
+    const nextId = idSource(`r1${Date.now().toString(36)}`);
+    const rows: ResultRow[] = [];
+    for (const concurrency of R1_LEVELS) {
+      const pool = poolFor(concurrency);
+      const ours = inProcessPath(db.url, pool);
+      const raw = new RawSqlPath(db.url, pool);
+      try {
+        const loop = (op: () => Promise<void>, durationMs: number) =>
+          closedLoop({
+            concurrency,
+            durationMs,
+            op,
+            onProgress: (n) => ctx.progress.tick(n),
+          });
+        const oursOp = () => ours.registerCustomer(nextId('a'));
+        const rawOp = () => raw.registerCustomer(nextId('b'));
+        ctx.progress.phase(`c=${concurrency} warm-up`);
+        await loop(oursOp, timing.warmupMs);
+        await loop(rawOp, timing.warmupMs);
+        const totals = await abRounds({
+          label: `c=${concurrency}`,
+          rounds: timing.rounds,
+          progress: ctx.progress,
+          ours: () => loop(oursOp, timing.roundMs),
+          baseline: () => loop(rawOp, timing.roundMs),
+        });
+        rows.push(
+          throughputRow(`R1@c${concurrency}`, 'commands/s', 0.85, totals, {
+            concurrency,
+            pool,
+            command: 'RegisterCustomer on a new customer',
+          }),
+        );
+      } finally {
+        await ours.close();
+        await raw.close();
+      }
+    }
+    return rows;
+  },
+};
