@@ -1,5 +1,5 @@
 import { connectAmqp, declareEventTopology, type AmqpConnection } from '@cqrs/amqp';
-import { createKnex, migrate } from '@cqrs/event-store';
+import { createKnex, migrate, MySqlEventStore } from '@cqrs/event-store';
 import { interleavedEvents, recordEvents, seedOutbox, type Recorder } from '@cqrs/outbox';
 import {
   createTestDatabase,
@@ -128,6 +128,27 @@ describe('outbox-relay processes (kill -9, standby takeover)', () => {
     await Promise.all([db?.drop(), vhost?.drop()]);
   });
 
+  /** Through the real append path: `perStream` commands on each of `streams` streams, interleaved. */
+  async function appendInterleaved(prefix: string, streams: number, perStream: number) {
+    const store = new MySqlEventStore(knex);
+    const ids: string[] = [];
+    for (let v = 1; v <= perStream; v++) {
+      const results = await Promise.all(
+        Array.from({ length: streams }, (_, s) =>
+          store.appendToStream({
+            streamType: 'room',
+            streamId: `${prefix}${s}`,
+            expectedVersion: v - 1,
+            events: [{ type: 'RoomRateChanged', data: { ratePerNight: 100 + v } }],
+            metadata: { correlationId: `${prefix}${s}-${v}` },
+          }),
+        ),
+      );
+      ids.push(...results.flatMap((r) => r.events.map((e) => e.eventId)));
+    }
+    return ids;
+  }
+
   const expectInOrder = (prefix: string, perStream: number) => {
     const streams = [...recorder.firstArrivalVersions()].filter(([k]) =>
       k.startsWith(`room:${prefix}`),
@@ -169,7 +190,7 @@ describe('outbox-relay processes (kill -9, standby takeover)', () => {
     await waitUntil('exactly one leader', async () => (await isLeader(a)) !== (await isLeader(b)));
     const [leader, standby] = (await isLeader(a)) ? [a, b] : [b, a];
 
-    const before = await seedOutbox(knex, interleavedEvents(10, 20, 'room', 'ha1-'));
+    const before = await appendInterleaved('ha1-', 10, 20);
     await waitUntil('delivered by the leader', () =>
       before.every((id) => recorder.distinct.has(id)),
     );
@@ -177,7 +198,7 @@ describe('outbox-relay processes (kill -9, standby takeover)', () => {
     expect(await isLeader(standby)).toBe(false);
 
     await kill9(leader);
-    const after = await seedOutbox(knex, interleavedEvents(10, 20, 'room', 'ha2-'));
+    const after = await appendInterleaved('ha2-', 10, 20);
     await waitUntil('standby leads', () => isLeader(standby), 10_000);
     await waitUntil('delivered by the new leader', () =>
       after.every((id) => recorder.distinct.has(id)),

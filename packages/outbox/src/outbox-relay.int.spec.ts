@@ -180,6 +180,61 @@ describe('OutboxRelay on MariaDB and RabbitMQ', () => {
     }
   });
 
+  it('never skips a nacked row: retries from it, and each stream stays in order in the nacking queue', async () => {
+    // A queue that refuses messages when full: the broker nacks those publishes.
+    const ch = await conn.createChannel();
+    await ch.assertQueue('full', {
+      durable: true,
+      arguments: { 'x-max-length': 5, 'x-overflow': 'reject-publish' },
+    });
+    await ch.bindQueue('full', EXCHANGE, 'nacked.#');
+    const ids = await seedOutbox(knex, interleavedEvents(3, 10, 'nacked', 'n-'));
+
+    const got: Array<{ id: string; stream: string; version: number }> = [];
+    await waitUntil(
+      'all 30 through the full queue',
+      async () => {
+        // Let the relay run into the limit (nacks) before making room.
+        await waitUntil(
+          'queue full, or everything accepted',
+          async () =>
+            (await ch.checkQueue('full')).messageCount === 5 ||
+            ids.every((id) => recorder.distinct.has(id)),
+          5000,
+          5,
+        );
+        for (
+          let m = await ch.get('full', { noAck: true });
+          m;
+          m = await ch.get('full', { noAck: true })
+        ) {
+          const body = JSON.parse(m.content.toString()) as { streamId: string; version: number };
+          got.push({
+            id: m.properties.messageId as string,
+            stream: body.streamId,
+            version: body.version,
+          });
+        }
+        return new Set(got.map((g) => g.id)).size === 30;
+      },
+      25_000,
+      0,
+    );
+    await ch.deleteQueue('full');
+    await ch.close();
+
+    expect(ids.every((id) => recorder.distinct.has(id))).toBe(true);
+    // Nacks did happen: the recorder's queue accepted those messages, and got them again.
+    const nacked = recorder.messages.filter((m) => m.body.streamType === 'nacked');
+    expect(nacked.length).toBeGreaterThan(30);
+    for (const stream of ['n-0', 'n-1', 'n-2']) {
+      const versions = got.filter((g) => g.stream === stream).map((g) => g.version);
+      expect([...new Set(versions)]).toEqual([...Array(11).keys()].slice(1));
+      // No version arrives before its predecessor, not even transiently.
+      expect(versions).toEqual([...versions].sort((x, y) => x - y));
+    }
+  });
+
   it('purges rows published longer ago than the retention, in small batches', async () => {
     await waitUntil('backlog drained', async () => (await outboxStats(knex)).backlog === 0);
     await knex.raw('UPDATE outbox SET published_at = NOW(6) - INTERVAL 2 DAY WHERE id % 2 = 0');

@@ -112,7 +112,8 @@ export class OutboxRelay {
           continue;
         }
         if (term.aborted || this.stopping.signal.aborted) continue;
-        failures++;
+        // Back off further only while no row gets through; progress resets the delay.
+        failures = result.published > 0 ? 1 : failures + 1;
         this.log.warn(
           { err: result.failure, published: result.published, failures },
           'publishing stopped at an unconfirmed row; retrying from it',
