@@ -47,7 +47,7 @@ const config = {
       testMatch: ['<rootDir>/{apps,packages,tools}/**/*.{int,e2e}.spec.ts'],
       globalSetup: '<rootDir>/tools/testing/src/global-setup.ts',
       globalTeardown: '<rootDir>/tools/testing/src/global-teardown.ts',
-      testTimeout: 60_000,
+      setupFilesAfterEnv: ['<rootDir>/tools/testing/src/integration-setup.ts'],
     },
   ],
 };
