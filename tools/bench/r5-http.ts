@@ -1,0 +1,146 @@
+import autocannon from 'autocannon';
+import { benchDatabase, type Benchmark, type BenchContext } from './context';
+import {
+  abRounds,
+  closedLoop,
+  Latencies,
+  throughputRow,
+  type LoopResult,
+  type ResultRow,
+} from './harness';
+import { startApp } from './processes';
+import { customerData, idSource, inProcessPath, poolFor, r1Timing } from './r1-commands';
+
+export const R5_LEVELS = [8, 32] as const;
+
+/** One autocannon round: keep-alive connections = concurrency, one request in flight each. */
+async function httpRound(
+  baseUrl: string,
+  concurrency: number,
+  durationMs: number,
+  nextId: () => string,
+  onProgress: (n: number) => void,
+): Promise<LoopResult> {
+  const latencies = new Latencies();
+  let ok = 0;
+  let failed = 0;
+  let firstFailure = '';
+  const started = performance.now();
+  let finish!: (r: autocannon.Result) => void;
+  let fail!: (err: Error) => void;
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  const instance = autocannon(
+    {
+      url: baseUrl,
+      connections: concurrency,
+      pipelining: 1,
+      duration: durationMs / 1000,
+      requests: [
+        {
+          method: 'POST',
+          path: '/commands/customer/x',
+          headers: { 'content-type': 'application/json' },
+          setupRequest: (req) => {
+            const id = nextId();
+            return {
+              ...req,
+              path: `/commands/customer/${id}`,
+              body: JSON.stringify({ type: 'RegisterCustomer', data: customerData(id) }),
+            };
+          },
+        },
+      ],
+    },
+    (err, result) => (err ? fail(err as Error) : finish(result)),
+  );
+  instance.on('response', (_client, status, _bytes, responseTime) => {
+    if (status === 201) {
+      ok++;
+      latencies.add(responseTime);
+    } else {
+      failed++;
+      firstFailure ||= `HTTP ${status}`;
+    }
+  });
+  const ticker = setInterval(() => onProgress(ok), 250);
+  const result = await done.finally(() => clearInterval(ticker));
+  const elapsedMs = performance.now() - started;
+  if (failed > 0 || result.errors > 0) {
+    throw new Error(
+      `R5: ${failed} non-201 answers (${firstFailure}), ${result.errors} errors, ${result.timeouts} timeouts`,
+    );
+  }
+  return { ops: ok, elapsedMs, latencies };
+}
+
+/**
+ * Commands over HTTP (the real command-service process, keep-alive connections driven by
+ * autocannon) against R1's in-process path at the same concurrency and pool size, on the
+ * same database.
+ */
+export const r5: Benchmark = {
+  name: 'R5 HTTP commands vs in-process',
+  rows: R5_LEVELS.map((c) => ({ id: `R5@c${c}`, unit: 'commands/s', target: 'ratio >= 0.85' })),
+  plannedMs(quick) {
+    const t = r1Timing(quick);
+    return R5_LEVELS.length * (2 * t.warmupMs + 2 * t.rounds * t.roundMs + 8000);
+  },
+  async run(ctx: BenchContext): Promise<ResultRow[]> {
+    const db = await benchDatabase(ctx, 'r5');
+    const t = r1Timing(ctx.quick);
+    const next = idSource(`r5${Date.now().toString(36)}`);
+    const rows: ResultRow[] = [];
+    for (const concurrency of R5_LEVELS) {
+      const pool = poolFor(concurrency);
+      ctx.progress.phase(`c=${concurrency} starting command-service`);
+      const app = await startApp(
+        'command-service',
+        { MYSQL_URL: db.url, MYSQL_POOL_MAX: String(pool) },
+        'COMMAND_PORT',
+      );
+      const local = inProcessPath(db.url, pool);
+      try {
+        const http = (ms: number) =>
+          httpRound(
+            app.baseUrl,
+            concurrency,
+            ms,
+            () => next('h'),
+            (n) => ctx.progress.tick(n),
+          );
+        const inProcess = (ms: number) =>
+          closedLoop({
+            concurrency,
+            durationMs: ms,
+            op: () => local.registerCustomer(next('i')),
+            onProgress: (n) => ctx.progress.tick(n),
+          });
+        ctx.progress.phase(`c=${concurrency} warm-up`);
+        await http(t.warmupMs * 2);
+        await inProcess(t.warmupMs);
+        const totals = await abRounds({
+          label: `c=${concurrency}`,
+          rounds: t.rounds,
+          progress: ctx.progress,
+          ours: () => http(t.roundMs),
+          baseline: () => inProcess(t.roundMs),
+        });
+        rows.push(
+          throughputRow(`R5@c${concurrency}`, 'commands/s', 0.85, totals, {
+            concurrency,
+            pool,
+            client: 'autocannon 8 (keep-alive), in the bench process',
+            serverRssMb: Math.round(app.rssMb()),
+          }),
+        );
+      } finally {
+        await local.close();
+        await app.stop();
+      }
+    }
+    return rows;
+  },
+};
