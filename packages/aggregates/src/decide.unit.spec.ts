@@ -5,6 +5,8 @@ import { initialState, replay } from './replay';
 import { fromSnapshotRecord, toSnapshotRecord } from './snapshot';
 import { toMermaid } from './mermaid';
 import { upcast } from './upcasting';
+import { pureTransitions } from './pure-transition';
+import { initialTransition, transition } from 'xstate';
 import type { EventEnvelope } from '@cqrs/core';
 
 const { given } = aggregateTest(ticket, { aggregateId: 't-1' });
@@ -175,5 +177,29 @@ describe('toMermaid', () => {
     expect(diagram).toContain('nonexistent --> open : TicketOpened');
     expect(diagram).toContain('open --> open : TicketRetitled [titleChanges]');
     expect(diagram).toContain('closed --> [*]');
+  });
+});
+
+describe('pure transitions', () => {
+  it("give the same snapshots as XState's own transition()", () => {
+    const events = [
+      { type: 'TicketOpened', data: { title: 'a', priority: 1 } },
+      { type: 'TicketRetitled', data: { title: 'a' } }, // refused by the guard: no change
+      { type: 'TicketRetitled', data: { title: 'b' } },
+      { type: 'TicketLinked', data: { otherId: 'x' } },
+      { type: 'TicketClosed', data: {} },
+    ];
+    let ours = pureTransitions(ticket.machine).initial;
+    let theirs = initialTransition(ticket.machine)[0];
+    expect(ours.value).toEqual(theirs.value);
+    for (const e of events) {
+      ours = pureTransitions(ticket.machine).next(ours, e);
+      theirs = transition(ticket.machine, theirs, e as never)[0];
+      expect({ value: ours.value, context: ours.context, status: ours.status }).toEqual({
+        value: theirs.value,
+        context: theirs.context,
+        status: theirs.status,
+      });
+    }
   });
 });

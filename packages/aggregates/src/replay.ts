@@ -1,13 +1,14 @@
 import type { EventEnvelope } from '@cqrs/core';
-import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import type { AggregateState, AnyAggregateDefinition, MachineEvent } from './definition';
+import { pureTransitions } from './pure-transition';
 import { upcast } from './upcasting';
 
 /**
  * Evolve: the state is rebuilt by replaying the stream through the machine's pure
- * transition function. XState 5 applies `assign` inside `transition` (the context is part
- * of the returned snapshot) and returns every other action unexecuted, so replay has no
- * side effects.
+ * transition function. XState 5 applies `assign` inside a transition (the context is part
+ * of the returned snapshot) and leaves every other action unexecuted, so replay has no
+ * side effects. pure-transition.ts explains how the transition is called.
  */
 
 /** The state of an aggregate whose stream has no events. */
@@ -15,8 +16,7 @@ export function initialState(
   definition: AnyAggregateDefinition,
   aggregateId: string,
 ): AggregateState {
-  const [snapshot] = initialTransition(definition.machine);
-  return stateAt(definition, aggregateId, snapshot, 0);
+  return stateAt(definition, aggregateId, pureTransitions(definition.machine).initial, 0);
 }
 
 export function stateAt(
@@ -48,7 +48,7 @@ export function applyEvent(
   version: number,
 ): AggregateState {
   const previous = state.snapshot as AnyMachineSnapshot;
-  const [next] = transition(definition.machine, previous, event);
+  const next = pureTransitions(definition.machine).next(previous, event);
   // XState returns the very same snapshot when no transition is enabled (and for a
   // targetless transition without actions); only then is the costlier `can` needed.
   if (next === previous && !previous.can(event)) {

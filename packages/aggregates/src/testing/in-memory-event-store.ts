@@ -79,7 +79,8 @@ export class InMemoryEventStore implements EventStorePort {
       data: e.data,
       metadata: request.metadata,
     }));
-    this.streams.set(k, [...stream, ...appended]);
+    stream.push(...appended);
+    this.streams.set(k, stream);
     const last = appended[appended.length - 1]!;
     const result: AppendResult = {
       streamType: request.streamType,
