@@ -67,10 +67,14 @@ export class ProjectionEngine {
   ): Promise<BatchResult> {
     const rejected = new Map<number, string>();
     // Read models are independent of each other (a join keeps its own reference documents),
-    // so they are projected side by side.
+    // so they are projected side by side, then refreshed together in one request.
     const written = await Promise.all(
-      targets.map((target) => this.projectModel(events, target, rejected, refresh)),
+      targets.map((target) => this.projectModel(events, target, rejected)),
     );
+    const touched = targets.filter((_, i) => written[i]! > 0).map((t) => t.index);
+    if (refresh && touched.length > 0) {
+      await this.call('refresh', () => this.client.indices.refresh({ index: touched }));
+    }
     return { rejected, written: written.reduce((a, b) => a + b, 0) };
   }
 
@@ -78,11 +82,10 @@ export class ProjectionEngine {
     events: readonly EventEnvelope[],
     target: ProjectionTarget,
     rejected: Map<number, string>,
-    refresh: boolean,
   ): Promise<number> {
     let written = 0;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.attempt(events, target, rejected, refresh);
+      const outcome = await this.attempt(events, target, rejected);
       written += outcome.written;
       if (outcome.conflicts === 0 && outcome.retryable === 0) return written;
       if (attempt >= this.maxAttempts) {
@@ -101,7 +104,6 @@ export class ProjectionEngine {
     events: readonly EventEnvelope[],
     { model, index }: ProjectionTarget,
     rejected: Map<number, string>,
-    refresh: boolean,
   ): Promise<{ written: number; conflicts: number; retryable: number }> {
     const projection = model.projection;
     const plan: Array<{ at: number; targets: readonly DocumentTarget[] }> = [];
@@ -180,7 +182,7 @@ export class ProjectionEngine {
       operations.push(e.doc);
     }
     const res = await this.call('bulk', () =>
-      this.client.bulk({ operations, refresh: refresh ? true : false }),
+      this.client.bulk({ operations }),
     );
     let written = 0;
     let conflicts = 0;
