@@ -319,20 +319,21 @@ export class AggregateRuntime {
   }
 
   /**
-   * Another aggregate's state for a decision: read from the store, starting from the cached
-   * state when there is one. It does not wait for that aggregate's mailbox (two decisions
-   * reading each other would deadlock); states are immutable, so reading is safe.
+   * Another aggregate's state for a decision: read from the store, starting from its cached
+   * state when there is one (one read of the tail), and cached for the next reader. It does
+   * not wait for that aggregate's mailbox (two decisions reading each other would
+   * deadlock); states are immutable, so reading beside a running decision is safe.
    */
   private async readStrongly(
     definition: AnyAggregateDefinition,
     aggregateId: string,
   ): Promise<AggregateState> {
-    const actor = this.cache.peek(`${definition.type}:${aggregateId}`);
-    const base = actor?.state ?? (await this.fromSnapshot(definition, aggregateId));
+    const actor = this.actor(definition, aggregateId);
+    const base = actor.state ?? (await this.fromSnapshot(definition, aggregateId));
     const tail = await this.store.readStream(definition.type, aggregateId, base.version);
     const state = replay(definition, base, tail);
     // Only ever move a cached state forward, and never under a running decision.
-    if (actor && !actor.busy && actor.state && state.version > actor.state.version) {
+    if (!actor.busy && (!actor.state || state.version > actor.state.version)) {
       actor.state = state;
     }
     return state;

@@ -276,6 +276,19 @@ describe('AggregateRuntime', () => {
     expect(result.version).toBe(2);
   });
 
+  it('caches what decisions read, so the next read of it is one read of the tail', async () => {
+    const store = new InMemoryEventStore();
+    const r = runtime(store, { snapshotEvery: 10 });
+    const other = runtime(store);
+    await exec(other, 't-2', open());
+    await exec(r, 't-1', open());
+    await exec(r, 't-1', { type: 'LinkTicket', data: { otherId: 't-2' } });
+    const before = { ...store.calls };
+    await exec(r, 't-1', { type: 'LinkTicket', data: { otherId: 't-2' } });
+    expect(store.calls.loadSnapshot).toBe(before.loadSnapshot);
+    expect(store.calls.readStream).toBe(before.readStream + 1);
+  });
+
   it('forgets the state after an append whose outcome is unknown', async () => {
     const store = new InMemoryEventStore();
     let fail = false;
