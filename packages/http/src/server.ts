@@ -76,6 +76,15 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     { parseAs: 'string' },
     app.getDefaultJsonParser('error', 'error'),
   );
+  // Graceful close: requests in flight finish, but their keep-alive connections must not
+  // hold `close()` open until the client's idle timeout - answer them with `Connection: close`.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, {
