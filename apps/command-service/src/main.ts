@@ -1,32 +1,29 @@
-import { commonEnv, port, readConfig } from '@cqrs/core';
-import { createHttpServer, createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
-import { createPool } from 'mysql2/promise';
+import { commonEnv, int, optionalStr, port, readConfig } from '@cqrs/core';
+import { createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
+import { hotelAggregates } from '@cqrs/hotel';
+import { createCommandService } from './service';
 
 /** Composition root of the command API: config, wiring, start, graceful stop. */
 async function main(): Promise<void> {
   const log = createLogger('command-service', process.env.LOG_LEVEL);
-  let config;
   try {
-    config = readConfig({
+    const config = readConfig({
       mysqlUrl: commonEnv.mysqlUrl,
       logLevel: commonEnv.logLevel,
       port: port('COMMAND_PORT', 3000),
+      apiToken: optionalStr('API_TOKEN'),
+      mysqlPoolMax: int('MYSQL_POOL_MAX', 10, 1, 1000),
+      snapshotEvery: int('SNAPSHOT_EVERY', 100, 0),
+      conflictMaxRetries: int('CONFLICT_MAX_RETRIES', 10, 0, 100),
+      idempotencyLeaseMs: int('IDEMPOTENCY_LEASE_MS', 30_000, 100),
+      idempotencyPurgeMs: int('IDEMPOTENCY_PURGE_INTERVAL_MS', 10 * 60_000, 1000),
     });
+    const service = await createCommandService(config, hotelAggregates, log);
+    onShutdown(log, [['command-service', () => service.close()]]);
+    await service.app.listen({ port: config.port, host: '0.0.0.0' });
   } catch (err) {
     exitOnStartupError(log, err);
   }
-  const pool = createPool({ uri: config.mysqlUrl, connectionLimit: 4, timezone: 'Z' });
-  const app = await createHttpServer({
-    name: 'command-service',
-    description: 'Commands to the hotel aggregates',
-    logger: log,
-    healthChecks: { mysql: () => pool.query('SELECT 1') },
-  });
-  onShutdown(log, [
-    ['http', () => app.close()],
-    ['mysql', () => pool.end()],
-  ]);
-  await app.listen({ port: config.port, host: '0.0.0.0' });
 }
 
 void main();
