@@ -166,6 +166,9 @@ describe('replay', () => {
     const tail = [envelope('TicketClosed', 3, {})];
     expect(replay(ticket, restored, tail).value).toEqual(replay(ticket, full, tail).value);
     expect(fromSnapshotRecord(ticket, { ...record, schemaVersion: 99 })).toBeUndefined();
+    expect(
+      fromSnapshotRecord(ticket, { ...record, state: { value: 'gone', context: {} } }),
+    ).toBeUndefined();
   });
 });
 

@@ -34,9 +34,15 @@ export function fromSnapshotRecord(
   if (record.schemaVersion !== definition.snapshotSchemaVersion) return undefined;
   const persisted = record.state as PersistedAggregateState | null;
   if (!persisted || typeof persisted !== 'object' || !('value' in persisted)) return undefined;
-  const snapshot = definition.machine.resolveState({
-    value: persisted.value,
-    context: persisted.context,
-  });
-  return stateAt(definition, record.streamId, snapshot, record.version);
+  try {
+    const snapshot = definition.machine.resolveState({
+      value: persisted.value,
+      context: persisted.context,
+    });
+    return stateAt(definition, record.streamId, snapshot, record.version);
+  } catch {
+    // A state the machine no longer has (renamed without bumping snapshotSchemaVersion):
+    // the snapshot is only an optimisation, so fall back to the full stream.
+    return undefined;
+  }
 }
