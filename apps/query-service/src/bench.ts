@@ -2,7 +2,7 @@
  * Projector benchmark: events/s through RabbitMQ -> batches -> Elasticsearch (all four
  * read models, refreshed), and publish-to-searchable latency of single events.
  *
- *   npx tsx apps/query-service/src/bench.ts [events=6000] [samples=50]
+ *   npx tsx apps/query-service/src/bench.ts [events=6000] [samples=50] [prefetch=256]
  *
  * Runs against the local stack in a vhost and index prefix of its own, removed afterwards.
  */
@@ -17,6 +17,7 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 async function main(): Promise<void> {
   const total = Number(process.argv[2] ?? 6000);
   const samples = Number(process.argv[3] ?? 50);
+  const prefetch = Number(process.argv[4] ?? 256);
   const [es, vhost, db] = await Promise.all([
     createTestIndexPrefix('bench'),
     createTestVhost('bench'),
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
       mysqlUrl: db.url,
       adminToken: undefined,
       roles: { api: true, projector: true },
-      prefetch: 256,
+      prefetch,
       batchDelayMs: 5,
     },
     pino({ level: 'warn' }),
