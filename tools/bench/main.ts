@@ -8,6 +8,7 @@ import { peerEvtstore } from './peer-evtstore';
 import { Progress, formatSeconds } from './progress';
 import { r1 } from './r1-commands';
 import { r3 } from './r3-relay';
+import { r4, rebuild } from './r4-search';
 import { r5 } from './r5-http';
 import { formatTable, writeReport } from './report';
 
@@ -16,7 +17,7 @@ import { formatTable, writeReport } from './report';
  * our path and its raw baseline alternating in rounds; prints a table and writes
  * bench-results/latest.json (+ a timestamped copy). See docs/performance.md.
  */
-const benchmarks: readonly Benchmark[] = [r1, r5, r3, peerEvtstore, memory];
+const benchmarks: readonly Benchmark[] = [r1, r5, r3, r4, rebuild, peerEvtstore, memory];
 
 interface Args {
   readonly quick: boolean;
