@@ -181,9 +181,7 @@ export class ProjectionEngine {
       }
       operations.push(e.doc);
     }
-    const res = await this.call('bulk', () =>
-      this.client.bulk({ operations }),
-    );
+    const res = await this.call('bulk', () => this.client.bulk({ operations }));
     let written = 0;
     let conflicts = 0;
     let retryable = 0;

@@ -43,20 +43,6 @@ export async function ensureReadModelIndices(
       await client.indices.delete({ index, ignore_unavailable: true }).catch(() => undefined);
     }
   }
-  await ensureStateIndex(client, names);
-}
-
-async function ensureStateIndex(client: Client, names: IndexNames): Promise<void> {
-  if (await client.indices.exists({ index: names.state })) return;
-  await client.indices
-    .create({
-      index: names.state,
-      settings: BASE_SETTINGS,
-      mappings: { dynamic: false, properties: { name: { type: 'keyword' } } },
-    })
-    .catch(async (err: unknown) => {
-      if (!(await client.indices.exists({ index: names.state }))) throw err;
-    });
 }
 
 /** The concrete index an alias points to (undefined when the alias does not exist). */

@@ -29,11 +29,6 @@ export class IndexNames {
   pattern(model: string): string {
     return `${this.prefix}-${model}-*`;
   }
-
-  /** Projector state shared by every query-service instance (checkpoints, rebuild progress). */
-  get state(): string {
-    return `${this.prefix}-projector-state`;
-  }
 }
 
 /** A sortable, unique index generation: `g<epoch ms>`. */
