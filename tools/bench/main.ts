@@ -3,6 +3,7 @@ import { stackDown, stackEnv, stackUp } from '../stack/stack';
 import type { Benchmark, BenchContext } from './context';
 import { describeDurability, describeMachine } from './environment';
 import { unavailable, type ResultRow } from './harness';
+import { freshness } from './freshness';
 import { memory } from './memory';
 import { peerEvtstore } from './peer-evtstore';
 import { Progress, formatSeconds } from './progress';
@@ -17,7 +18,7 @@ import { formatTable, writeReport } from './report';
  * our path and its raw baseline alternating in rounds; prints a table and writes
  * bench-results/latest.json (+ a timestamped copy). See docs/performance.md.
  */
-const benchmarks: readonly Benchmark[] = [r1, r5, r3, r4, rebuild, peerEvtstore, memory];
+const benchmarks: readonly Benchmark[] = [r1, r5, r3, r4, freshness, rebuild, peerEvtstore, memory];
 
 interface Args {
   readonly quick: boolean;

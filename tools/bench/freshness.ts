@@ -1,0 +1,165 @@
+import { IndexNames } from '@cqrs/search';
+import { createTestIndexPrefix, createTestVhost } from '@cqrs/testing';
+import { customersModel } from '../../apps/query-service/src/read-models';
+import { benchDatabase, type Benchmark, type BenchContext } from './context';
+import { Latencies, round, sleep, type ResultRow } from './harness';
+import { startApp } from './processes';
+
+const RATE = 300; // commands per second, offered
+const MAX_IN_FLIGHT = 256;
+const LIMIT_MS = 1500;
+
+/**
+ * Freshness: the whole system as deployed - command-service, outbox-relay and query-service
+ * (projector role) as separate processes - under a steady 300 RegisterCustomer commands/s.
+ * For each command: from its 201 answer (the commit happened before it) to the moment a
+ * plain Elasticsearch terms query on the customers alias finds the new customer id (a marker
+ * no one else writes; not the consistency-token mechanism).
+ */
+export const freshness: Benchmark = {
+  name: 'freshness',
+  rows: [{ id: 'freshness', unit: 'ms', target: `p99 <= ${LIMIT_MS} ms` }],
+  plannedMs: (quick) => (quick ? 40_000 : 85_000),
+  async run(ctx: BenchContext): Promise<ResultRow[]> {
+    const durationMs = ctx.quick ? 20_000 : 60_000;
+    const db = await benchDatabase(ctx, 'fresh');
+    const vhost = await createTestVhost('bench fresh');
+    ctx.defer(() => vhost.drop());
+    const es = await createTestIndexPrefix('bench fresh');
+    ctx.defer(() => es.drop());
+    const env = {
+      MYSQL_URL: db.url,
+      AMQP_URL: vhost.url,
+      ELASTICSEARCH_URL: es.url,
+      INDEX_PREFIX: es.prefix,
+    };
+    ctx.progress.phase('starting query-service, outbox-relay, command-service');
+    // The projector's queue must exist before the relay publishes.
+    const query = await startApp(
+      'query-service',
+      { ...env, QUERY_ROLES: 'projector' },
+      'QUERY_PORT',
+    );
+    ctx.defer(() => query.stop());
+    const relay = await startApp('outbox-relay', env, 'RELAY_PORT');
+    ctx.defer(() => relay.stop());
+    const command = await startApp('command-service', env, 'COMMAND_PORT');
+    ctx.defer(() => command.stop());
+
+    const alias = new IndexNames(es.prefix).alias(customersModel.projection.name);
+    const tag = `f${Date.now().toString(36)}`;
+    const committedAt = new Map<string, number>();
+    const latencies = new Latencies();
+    let sent = 0;
+    let failed = 0;
+    let skipped = 0;
+    let inFlight = 0;
+    let firstFailure = '';
+    let stopPolling = false;
+
+    const send = async (id: string) => {
+      inFlight++;
+      try {
+        const res = await fetch(`${command.baseUrl}/commands/customer/${id}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            type: 'RegisterCustomer',
+            data: { name: `Fresh ${id}`, email: `${id}@bench.example` },
+          }),
+        });
+        await res.arrayBuffer();
+        if (res.status === 201) committedAt.set(id, performance.now());
+        else {
+          failed++;
+          firstFailure ||= `HTTP ${res.status}`;
+        }
+      } catch (err) {
+        failed++;
+        firstFailure ||= (err as Error).message;
+      } finally {
+        inFlight--;
+      }
+    };
+
+    const poll = async () => {
+      while (!stopPolling || committedAt.size > 0) {
+        const ids = [...committedAt.keys()].slice(0, 1000);
+        if (ids.length === 0) {
+          await sleep(10);
+          continue;
+        }
+        const res = await es.client.search<{ id: string }>({
+          index: alias,
+          size: ids.length,
+          _source: ['id'],
+          query: { terms: { id: ids } },
+        });
+        const now = performance.now();
+        for (const hit of res.hits.hits) {
+          const id = hit._source?.id;
+          const at = id === undefined ? undefined : committedAt.get(id);
+          if (at === undefined) continue;
+          latencies.add(now - at);
+          committedAt.delete(id!);
+        }
+        ctx.progress.tick(latencies.count);
+        await sleep(10);
+      }
+    };
+
+    ctx.progress.phase(`steady ${RATE} commands/s for ${durationMs / 1000}s`);
+    const poller = poll();
+    const started = performance.now();
+    const requests = new Set<Promise<void>>();
+    while (performance.now() - started < durationMs) {
+      const due = Math.floor(((performance.now() - started) * RATE) / 1000);
+      while (sent + skipped < due) {
+        if (inFlight >= MAX_IN_FLIGHT) {
+          skipped++; // the system is not keeping up: count it, do not queue without bound
+          continue;
+        }
+        const p = send(`${tag}-${sent++}`).finally(() => requests.delete(p));
+        requests.add(p);
+      }
+      await sleep(5);
+    }
+    const offeredMs = performance.now() - started;
+    await Promise.all(requests);
+    ctx.progress.phase('waiting for the last commands to become visible');
+    const deadline = performance.now() + 30_000;
+    while (committedAt.size > 0 && performance.now() < deadline) await sleep(50);
+    const invisible = committedAt.size;
+    stopPolling = true;
+    committedAt.clear();
+    await poller;
+    if (failed > 0) throw new Error(`freshness: ${failed} commands failed (${firstFailure})`);
+
+    const pct = latencies.percentiles();
+    return [
+      {
+        id: 'freshness',
+        ours: pct.p99,
+        baseline: null,
+        unit: 'ms',
+        ratio: null,
+        target: `p99 <= ${LIMIT_MS} ms`,
+        met: pct.p99 === null ? null : pct.p99 <= LIMIT_MS && invisible === 0 && skipped === 0,
+        ...pct,
+        details: {
+          offeredPerSecond: RATE,
+          achievedPerSecond: round((sent * 1000) / offeredMs, 1),
+          commands: sent,
+          skippedAtMaxInFlight: skipped,
+          notVisibleAfter30s: invisible,
+          processes: 'command-service, outbox-relay, query-service (projector) - defaults',
+          rssMb: {
+            command: round(command.rssMb(), 1),
+            relay: round(relay.rssMb(), 1),
+            query: round(query.rssMb(), 1),
+          },
+        },
+      },
+    ];
+  },
+};
