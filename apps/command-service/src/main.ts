@@ -1,4 +1,5 @@
 import { commonEnv, int, optionalStr, port, readConfig } from '@cqrs/core';
+import { startTracing } from '@cqrs/telemetry';
 import { createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
 import { hotelAggregates } from '@cqrs/hotel';
 import { createCommandService } from './service';
@@ -7,6 +8,8 @@ import { createCommandService } from './service';
 async function main(): Promise<void> {
   const log = createLogger('command-service', process.env.LOG_LEVEL);
   try {
+    // Before anything else, so every span of this process is recorded (off unless OTEL_TRACES_EXPORTER is set).
+    const tracing = startTracing('command-service');
     const config = readConfig({
       mysqlUrl: commonEnv.mysqlUrl,
       logLevel: commonEnv.logLevel,
@@ -19,7 +22,10 @@ async function main(): Promise<void> {
       idempotencyPurgeMs: int('IDEMPOTENCY_PURGE_INTERVAL_MS', 10 * 60_000, 1000),
     });
     const service = await createCommandService(config, hotelAggregates, log);
-    onShutdown(log, [['command-service', () => service.close()]]);
+    onShutdown(log, [
+      ['command-service', () => service.close()],
+      ['tracing', () => tracing.shutdown()],
+    ]);
     await service.app.listen({ port: config.port, host: '0.0.0.0' });
   } catch (err) {
     exitOnStartupError(log, err);

@@ -1,4 +1,5 @@
 import { commonEnv, int, optionalStr, port, readConfig } from '@cqrs/core';
+import { startTracing } from '@cqrs/telemetry';
 import { createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
 import { createRelayService } from './relay-service';
 
@@ -6,6 +7,8 @@ import { createRelayService } from './relay-service';
 async function main(): Promise<void> {
   const log = createLogger('outbox-relay', process.env.LOG_LEVEL);
   try {
+    // Before anything else, so every span of this process is recorded (off unless OTEL_TRACES_EXPORTER is set).
+    const tracing = startTracing('outbox-relay');
     const config = readConfig({
       mysqlUrl: commonEnv.mysqlUrl,
       amqpUrl: commonEnv.amqpUrl,
@@ -22,7 +25,10 @@ async function main(): Promise<void> {
       purgeBatchSize: int('OUTBOX_PURGE_BATCH_SIZE', 1000, 1, 100_000),
     });
     const service = await createRelayService(config, log);
-    onShutdown(log, [['outbox-relay', () => service.close()]]);
+    onShutdown(log, [
+      ['outbox-relay', () => service.close()],
+      ['tracing', () => tracing.shutdown()],
+    ]);
     await service.app.listen({ port: config.port, host: '0.0.0.0' });
   } catch (err) {
     exitOnStartupError(log, err);

@@ -1,4 +1,5 @@
 import { commonEnv, int, oneOf, optionalStr, port, readConfig } from '@cqrs/core';
+import { startTracing } from '@cqrs/telemetry';
 import { createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
 import { createQueryService } from './service';
 
@@ -6,6 +7,8 @@ import { createQueryService } from './service';
 async function main(): Promise<void> {
   const log = createLogger('query-service', process.env.LOG_LEVEL);
   try {
+    // Before anything else, so every span of this process is recorded (off unless OTEL_TRACES_EXPORTER is set).
+    const tracing = startTracing('query-service');
     const config = readConfig({
       ...commonEnv,
       port: port('QUERY_PORT', 3001),
@@ -29,7 +32,10 @@ async function main(): Promise<void> {
       },
       log,
     );
-    onShutdown(log, [['query-service', () => service.close()]]);
+    onShutdown(log, [
+      ['query-service', () => service.close()],
+      ['tracing', () => tracing.shutdown()],
+    ]);
     await service.app.listen({ port: config.port, host: '0.0.0.0' });
   } catch (err) {
     exitOnStartupError(log, err);

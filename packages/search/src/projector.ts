@@ -5,6 +5,7 @@ import {
   type EventEnvelope,
   type StreamVersion,
 } from '@cqrs/core';
+import { recordSpan, SpanKind } from '@cqrs/telemetry';
 import type { ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -187,10 +188,11 @@ export class Projector {
     if (batch.length === 0) return;
     const events = batch.map((p) => p.event);
     const started = process.hrtime.bigint();
+    const startedAt = new Date();
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.opts.engine.project(events, this.opts.targets);
-        this.settle(batch, result.rejected);
+        this.settle(batch, result.rejected, startedAt);
         this.metrics.batchSize.observe(batch.length);
         this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
         return;
@@ -206,10 +208,28 @@ export class Projector {
     }
   }
 
-  private settle(batch: readonly Pending[], rejected: ReadonlyMap<number, string>): void {
+  private settle(
+    batch: readonly Pending[],
+    rejected: ReadonlyMap<number, string>,
+    startedAt: Date,
+  ): void {
     const reached = new Map<string, StreamVersion>();
     batch.forEach((p, at) => {
       const reason = rejected.get(at);
+      // One CONSUMER span per event, a child of the trace the command started (its
+      // metadata carries the HTTP request's traceparent); a no-op unless tracing is on.
+      recordSpan('projector', `project ${p.event.streamType}.${p.event.type}`, {
+        kind: SpanKind.CONSUMER,
+        parent: p.event.metadata,
+        startTime: startedAt,
+        attributes: {
+          'messaging.message.id': p.event.eventId,
+          'cqrs.stream': `${p.event.streamType}:${p.event.streamId}`,
+          'cqrs.version': p.event.version,
+          'cqrs.batch.size': batch.length,
+        },
+        ...(reason !== undefined ? { error: reason } : {}),
+      });
       if (reason !== undefined) {
         this.metrics.events.inc({ outcome: 'dead_lettered' });
         p.reject(new ValidationError(reason));

@@ -4,6 +4,7 @@ export {
   traceparentOf,
   withSpan,
   startSpan,
+  recordSpan,
   SpanKind,
   SpanStatusCode,
   type Span,

@@ -102,6 +102,8 @@ export interface SpanOptions {
   readonly attributes?: Attributes;
   /** Parent trace context, e.g. from an event's metadata or a message's headers. */
   readonly parent?: { traceparent?: unknown; tracestate?: unknown };
+  /** When the work began (default: now), for spans recorded after the fact. */
+  readonly startTime?: Date;
 }
 
 /** Runs `fn` inside a span (active for its duration); records an exception and error status on throw. */
@@ -128,13 +130,29 @@ export async function withSpan<T>(
 
 /** Starts a span the caller ends (for lifecycles that do not fit a callback, like an HTTP request). */
 export function startSpan(tracerName: string, name: string, opts: SpanOptions = {}): Span {
-  return trace
-    .getTracer(tracerName)
-    .startSpan(
-      name,
-      { kind: opts.kind ?? SpanKind.INTERNAL, attributes: opts.attributes },
-      contextFrom(opts.parent),
-    );
+  return trace.getTracer(tracerName).startSpan(
+    name,
+    {
+      kind: opts.kind ?? SpanKind.INTERNAL,
+      attributes: opts.attributes,
+      ...(opts.startTime ? { startTime: opts.startTime } : {}),
+    },
+    contextFrom(opts.parent),
+  );
+}
+
+/**
+ * Records a finished span after the fact - e.g. one per event of a projector batch, each a
+ * child of its own event's trace, spanning the batch's write (batches mix many traces).
+ */
+export function recordSpan(
+  tracerName: string,
+  name: string,
+  opts: SpanOptions & { readonly error?: string },
+): void {
+  const span = startSpan(tracerName, name, opts);
+  if (opts.error) span.setStatus({ code: SpanStatusCode.ERROR, message: opts.error });
+  span.end();
 }
 
 export { SpanKind, SpanStatusCode, type Span };
