@@ -1,7 +1,6 @@
 import { AggregateRuntime, type AggregateRegistry } from '@cqrs/aggregates';
 import { createKnex, migrate, MySqlEventStore } from '@cqrs/event-store';
 import type { HttpServer } from '@cqrs/http';
-import { startTracing } from '@cqrs/telemetry';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildCommandApp } from './app';
@@ -35,7 +34,6 @@ export async function createCommandService(
   aggregates: AggregateRegistry,
   log: Logger,
 ): Promise<CommandService> {
-  const tracing = startTracing('command-service');
   const knex = createKnex(config.mysqlUrl, { poolMax: config.mysqlPoolMax });
   try {
     await migrate(knex);
@@ -83,7 +81,6 @@ export async function createCommandService(
       await app.close(); // stops listening; answers in-flight requests first
       await runtime.close(); // queued decisions and snapshot writes
       await knex.destroy();
-      await tracing.shutdown();
     },
   };
 }
