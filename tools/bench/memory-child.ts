@@ -14,6 +14,8 @@ interface Report {
   readonly loaded: number;
   readonly idle?: NodeJS.MemoryUsage;
   readonly loadedMemory?: NodeJS.MemoryUsage;
+  /** After 5 s of idleness and another full GC: what a service holding the actors settles at. */
+  readonly settledMemory?: NodeJS.MemoryUsage;
   readonly liveActors?: number;
   readonly loadSeconds?: number;
 }
@@ -60,11 +62,14 @@ async function main(): Promise<void> {
   clearInterval(ticker);
   const loadSeconds = (performance.now() - started) / 1000;
   const loadedMemory = collect();
+  await new Promise((r) => setTimeout(r, 5000));
+  const settledMemory = collect();
   send({
     kind: 'done',
     loaded,
     idle,
     loadedMemory,
+    settledMemory,
     liveActors: runtime.stats().liveActors,
     loadSeconds,
   });

@@ -17,8 +17,8 @@ const CONCURRENCY = 8;
 const AGGREGATES_PER_WORKER = 32;
 const timing = (quick: boolean) =>
   quick
-    ? { rounds: 2, roundMs: 1500, warmupMs: 500 }
-    : { rounds: 4, roundMs: 4000, warmupMs: 1000 };
+    ? { rounds: 2, roundMs: 1000, warmupMs: 300 }
+    : { rounds: 3, roundMs: 4000, warmupMs: 1000 };
 
 /** evtstore's side of the comparison: a customer with register and rename commands. */
 type CustomerEvt =

@@ -6,6 +6,12 @@ import { waitUntil } from '@cqrs/testing';
 
 const repoRoot = join(__dirname, '..', '..');
 
+/** `BENCH_CPU_PROF=1`: child processes write V8 CPU profiles to bench-results/profiles. */
+export const profileFlags = (): string[] =>
+  process.env.BENCH_CPU_PROF === '1'
+    ? ['--cpu-prof', `--cpu-prof-dir=${join(repoRoot, 'bench-results', 'profiles')}`]
+    : [];
+
 /** A port nobody listens on right now. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,7 +45,7 @@ export async function startApp(
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'apps', name, 'src', 'main.ts')],
+    [...profileFlags(), '--import', 'tsx', join(repoRoot, 'apps', name, 'src', 'main.ts')],
     {
       cwd: repoRoot,
       env: { ...process.env, LOG_LEVEL: 'warn', ...env, [portVar]: String(port) },

@@ -17,8 +17,8 @@ export const poolFor = (concurrency: number) => Math.min(concurrency, 16);
 
 export const r1Timing = (quick: boolean) =>
   quick
-    ? { rounds: 2, roundMs: 1500, warmupMs: 500 }
-    : { rounds: 4, roundMs: 4000, warmupMs: 1000 };
+    ? { rounds: 2, roundMs: 1000, warmupMs: 300 }
+    : { rounds: 3, roundMs: 4000, warmupMs: 1000 };
 
 /** Our in-process command path: the aggregate runtime on the MySQL event store. */
 export interface InProcessPath {

@@ -33,8 +33,8 @@ const LATENCY_P99_MS = 50;
 
 const timing = (quick: boolean) =>
   quick
-    ? { rounds: 2, events: 3000, latencyMs: 8000 }
-    : { rounds: 4, events: 15_000, latencyMs: 30_000 };
+    ? { rounds: 2, events: 2500, latencyMs: 6000 }
+    : { rounds: 3, events: 15_000, latencyMs: 30_000 };
 
 /** amqplib alone: confirm-publish the messages with at most `WINDOW` unconfirmed. */
 async function rawPublish(
@@ -80,7 +80,7 @@ export const r3: Benchmark = {
     { id: 'R3', unit: 'events/s', target: 'ratio >= 0.8' },
     { id: 'R3-latency', unit: 'ms', target: `p99 <= ${LATENCY_P99_MS} ms` },
   ],
-  plannedMs: (quick) => (quick ? 25_000 : 75_000),
+  plannedMs: (quick) => (quick ? 18_000 : 70_000),
   async run(ctx: BenchContext): Promise<ResultRow[]> {
     const t = timing(ctx.quick);
     const logger = pino({ level: 'error' });

@@ -37,7 +37,7 @@ const EXCHANGE = 'events';
 const r4Timing = (quick: boolean) =>
   quick ? { rounds: 2, events: 2500 } : { rounds: 3, events: 10_000 };
 const rebuildTiming = (quick: boolean) =>
-  quick ? { rounds: 2, events: 5000 } : { rounds: 3, events: 20_000 };
+  quick ? { rounds: 2, events: 4000 } : { rounds: 3, events: 20_000 };
 
 /** Each model's documents, read from the indices behind `names`' aliases. */
 async function finalDocuments(
@@ -89,7 +89,7 @@ async function refreshInterval(
 export const r4: Benchmark = {
   name: 'R4 projector',
   rows: [{ id: 'R4', unit: 'events/s', target: 'ratio >= 0.8' }],
-  plannedMs: (quick) => (quick ? 20_000 : 60_000),
+  plannedMs: (quick) => (quick ? 15_000 : 60_000),
   async run(ctx: BenchContext): Promise<ResultRow[]> {
     const t = r4Timing(ctx.quick);
     const logger = pino({ level: 'error' });
@@ -196,7 +196,7 @@ export const r4: Benchmark = {
 export const rebuild: Benchmark = {
   name: 'rebuild',
   rows: [{ id: 'rebuild', unit: 'events/s', target: 'ratio >= 0.8' }],
-  plannedMs: (quick) => (quick ? 25_000 : 70_000),
+  plannedMs: (quick) => (quick ? 18_000 : 70_000),
   async run(ctx: BenchContext): Promise<ResultRow[]> {
     const t = rebuildTiming(ctx.quick);
     const logger = pino({ level: 'error' });
