@@ -2,7 +2,7 @@ import { AggregateRuntime } from '@cqrs/aggregates';
 import { uuidV7 } from '@cqrs/core';
 import { createKnex, MySqlEventStore } from '@cqrs/event-store';
 import { hotelAggregates } from '@cqrs/hotel';
-import { createPool, type Pool, type ResultSetHeader } from 'mysql2/promise';
+import { createPool, type Pool } from 'mysql2/promise';
 import {
   benchDatabase,
   mysqlConnectionOptions,
@@ -55,27 +55,32 @@ export function customerData(id: string) {
 
 /**
  * The raw baseline: mysql2 running, statement for statement, the SQL our path sends for one
- * RegisterCustomer on a new stream - the snapshot lookup, the stream read, then BEGIN,
- * multi-row INSERT of the events, INSERT of their outbox rows, COMMIT - on a pool of the
- * same size with the same connection options. What it skips is everything of ours around
- * the SQL: command validation, the statechart decision, the actor cache, Knex.
+ * RegisterCustomer on a new stream - the snapshot lookup, the stream read, then the append
+ * as one multi-statement query (START TRANSACTION, INSERT of the event, INSERT of its outbox
+ * row with the position filled in from LAST_INSERT_ID(), COMMIT) - on a pool of the same
+ * size with the same connection options. What it skips is everything of ours around the
+ * SQL: command validation, the statechart decision, the actor cache, the store's code.
  */
 export class RawSqlPath {
   private readonly pool: Pool;
 
   constructor(url: string, poolMax: number) {
-    this.pool = createPool({ ...mysqlConnectionOptions(url), connectionLimit: poolMax });
+    this.pool = createPool({
+      ...mysqlConnectionOptions(url),
+      multipleStatements: true,
+      connectionLimit: poolMax,
+    });
   }
 
   async registerCustomer(id: string): Promise<void> {
     await this.pool.query(
-      `SELECT version, schema_version, state FROM snapshots WHERE stream_type = ? AND stream_id = ?`,
+      'SELECT version, schema_version, state FROM snapshots WHERE stream_type = ? AND stream_id = ?',
       ['customer', id],
     );
     await this.pool.query(
       `SELECT position, event_id, stream_type, stream_id, version, event_type, schema_version,
   data, metadata, DATE_FORMAT(occurred_at, '%Y-%m-%d %H:%i:%s.%f') AS occurred_at FROM events
-     WHERE stream_type = ? AND stream_id = ? AND version > ? ORDER BY version`,
+  WHERE stream_type = ? AND stream_id = ? AND version > ? ORDER BY version`,
       ['customer', id, 0],
     );
     const eventId = uuidV7();
@@ -83,13 +88,18 @@ export class RawSqlPath {
     const sqlTime = occurredAt.replace('T', ' ').replace(/Z$/, '');
     const data = customerData(id);
     const metadata = { correlationId: uuidV7(), actor: 'bench' };
+    const dataJson = JSON.stringify(data);
+    const metadataJson = JSON.stringify(metadata);
     const conn = await this.pool.getConnection();
     try {
-      await conn.query('BEGIN;');
-      const [header] = await conn.query<ResultSetHeader>(
-        `INSERT INTO events
-           (event_id, stream_type, stream_id, version, event_type, schema_version, data, metadata, occurred_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      await conn.query(
+        `START TRANSACTION;
+INSERT INTO events
+  (event_id, stream_type, stream_id, version, event_type, schema_version, data, metadata, occurred_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
+INSERT INTO outbox (event_id, event_type, routing_key, payload, headers, occurred_at)
+  VALUES (?, ?, ?, CONCAT(?, LAST_INSERT_ID(), ?), CONCAT(?, LAST_INSERT_ID(), ?), ?);
+COMMIT`,
         [
           eventId,
           'customer',
@@ -97,45 +107,19 @@ export class RawSqlPath {
           1,
           'CustomerRegistered',
           1,
-          JSON.stringify(data),
-          JSON.stringify(metadata),
+          dataJson,
+          metadataJson,
           sqlTime,
-        ],
-      );
-      const position = String(header.insertId);
-      const payload = JSON.stringify({
-        eventId,
-        streamType: 'customer',
-        streamId: id,
-        version: 1,
-        position,
-        type: 'CustomerRegistered',
-        schemaVersion: 1,
-        occurredAt,
-        data,
-        metadata,
-      });
-      const headers = {
-        'stream-type': 'customer',
-        'stream-id': id,
-        'stream-version': 1,
-        position,
-        'correlation-id': metadata.correlationId,
-        'causation-id': metadata.correlationId,
-      };
-      await conn.query(
-        `INSERT INTO outbox (event_id, event_type, routing_key, payload, headers, occurred_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-        [
           eventId,
           'CustomerRegistered',
           'customer.CustomerRegistered',
-          payload,
-          JSON.stringify(headers),
+          `{"eventId":"${eventId}","streamType":"customer","streamId":"${id}","version":1,"position":"`,
+          `","type":"CustomerRegistered","schemaVersion":1,"occurredAt":"${occurredAt}","data":${dataJson},"metadata":${metadataJson}}`,
+          `{"stream-type":"customer","stream-id":"${id}","stream-version":1,"position":"`,
+          `","correlation-id":"${metadata.correlationId}","causation-id":"${metadata.correlationId}"}`,
           sqlTime,
         ],
       );
-      await conn.query('COMMIT;');
     } catch (err) {
       await conn.query('ROLLBACK').catch(() => undefined);
       throw err;

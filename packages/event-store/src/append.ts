@@ -3,18 +3,27 @@ import {
   ValidationError,
   type AppendRequest,
   type AppendResult,
-  type EventEnvelope,
 } from '@cqrs/core';
 import type { Knex } from 'knex';
+import {
+  batch,
+  query,
+  rollback,
+  withConnection,
+  type ResultHeader,
+  type Statement,
+} from './connection';
 import { isDeadlock, isDuplicateKey, isLockContention, rethrowAsUnavailable } from './db-errors';
 import {
-  completeIdempotencyKey,
+  completedKeyInsert,
+  completeKeyUpdate,
   IdempotencyKeyTaken,
   isKeyTaken,
   resolveTakenKey,
   type IdempotencyDeps,
+  type SqlExpression,
 } from './idempotency';
-import { toOutboxMessage } from './outbox-message';
+import { outboxTemplate, type PositionTemplate, type UnpositionedEvent } from './outbox-message';
 import { toIsoMicros, toSqlDatetime } from './rows';
 
 export interface AppendDeps extends IdempotencyDeps {
@@ -24,18 +33,21 @@ export interface AppendDeps extends IdempotencyDeps {
 
 const DEADLOCK_RETRIES = 4;
 
-interface InsertHeader {
-  readonly affectedRows: number;
-  readonly insertId: number | string;
-}
-
 /**
- * The append path (docs/event-store.md "Append"). One transaction, no read before writing:
- *   1. one multi-row INSERT of the events at versions expectedVersion+1.. - the unique
- *      (stream_type, stream_id, version) turns a lost race into a duplicate key;
- *   2. one multi-row INSERT of their outbox rows (positions from the insert id: one multi-row
- *      simple insert takes consecutive auto-increment values);
- *   3. the idempotency record, when the request has a key.
+ * The append path (docs/event-store.md "The append path"). One transaction, no read before
+ * writing, and without an Idempotency-Key one round trip:
+ *
+ *   START TRANSACTION; INSERT INTO events ...; INSERT INTO outbox ...; COMMIT
+ *
+ * - the events at versions expectedVersion+1.. in one multi-row INSERT: the unique
+ *   (stream_type, stream_id, version) turns a lost race into a duplicate key, which stops
+ *   the batch (the open transaction is rolled back on the same connection);
+ * - their outbox rows, whose body and headers carry the event positions: one multi-row
+ *   simple insert takes consecutive auto-increment values, so SQL fills them in from
+ *   LAST_INSERT_ID() (the events insert's first value) without a round trip in between;
+ * - with a key, the UPDATE completing it goes in the same batch (before the outbox insert,
+ *   which would move LAST_INSERT_ID()); its affectedRows decides whether to COMMIT or to
+ *   insert the completed row first - one more round trip.
  * Only after a failure does it read: the stream's current version for the conflict error,
  * or the idempotency record that beat us.
  *
@@ -49,79 +61,75 @@ export async function appendToStream(
 ): Promise<AppendResult> {
   assertAppendable(request);
   const step = await deps.positionStep();
+  const { streamType, streamId, metadata, idempotency } = request;
   const occurredAt = toIsoMicros(deps.clock.now());
-  const metadataJson = JSON.stringify(request.metadata);
-  const proposed = request.events.map((e, i) => ({
+  const events: UnpositionedEvent[] = request.events.map((e, i) => ({
     eventId: deps.ids(),
-    type: e.type,
-    data: e.data,
-    schemaVersion: e.schemaVersion ?? 1,
+    streamType,
+    streamId,
     version: request.expectedVersion + i + 1,
+    type: e.type,
+    schemaVersion: e.schemaVersion ?? 1,
+    occurredAt,
+    data: e.data,
+    metadata,
   }));
+  const inserts = [insertEvents(events, occurredAt), insertOutbox(events, step)] as const;
+  const resultOf = (first: bigint): AppendResult => {
+    const appended = events.map((e, i) => ({
+      eventId: e.eventId,
+      type: e.type,
+      version: e.version,
+      position: String(first + BigInt(i) * step),
+    }));
+    const last = appended[appended.length - 1]!;
+    return {
+      streamType,
+      streamId,
+      version: last.version,
+      position: last.position,
+      events: appended,
+    };
+  };
+
   const attempt = () =>
-    knex.transaction(async (trx): Promise<AppendResult> => {
-      const [header] = (await trx.raw(
-        `INSERT INTO events
-           (event_id, stream_type, stream_id, version, event_type, schema_version, data, metadata, occurred_at)
-         VALUES ${proposed.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-        proposed.flatMap((e) => [
-          e.eventId,
-          request.streamType,
-          request.streamId,
-          e.version,
-          e.type,
-          e.schemaVersion,
-          JSON.stringify(e.data),
-          metadataJson,
-          toSqlDatetime(occurredAt),
-        ]),
-      )) as [InsertHeader];
-      if (header.affectedRows !== proposed.length) {
-        throw new Error(
-          `events insert affected ${header.affectedRows} rows, expected ${proposed.length}`,
+    withConnection(knex, async (connection): Promise<AppendResult> => {
+      try {
+        if (!idempotency) {
+          const [, header] = await batch(connection, [BEGIN, ...inserts, COMMIT]);
+          return resultOf(firstPosition(header));
+        }
+        const now = deps.clock.now();
+        const token = deps.ids();
+        const update = completeKeyUpdate(
+          idempotency,
+          positionsExpression(resultTemplate(streamType, streamId, events), step),
+          deps,
+          now,
+          token,
         );
+        const [, header, completed] = await batch(connection, [
+          BEGIN,
+          inserts[0],
+          update,
+          inserts[1],
+        ]);
+        const result = resultOf(firstPosition(header));
+        if ((completed as ResultHeader).affectedRows !== 1) {
+          const insert = completedKeyInsert(idempotency, JSON.stringify(result), deps, now, token);
+          try {
+            await query(connection, insert.sql, insert.values);
+          } catch (err) {
+            if (isDuplicateKey(err)) throw new IdempotencyKeyTaken(idempotency.key);
+            throw err;
+          }
+        }
+        await query(connection, COMMIT.sql);
+        return result;
+      } catch (err) {
+        await rollback(connection);
+        throw err;
       }
-      const first = BigInt(String(header.insertId));
-      const stored: EventEnvelope[] = proposed.map((e, i) => ({
-        eventId: e.eventId,
-        streamType: request.streamType,
-        streamId: request.streamId,
-        version: e.version,
-        position: String(first + BigInt(i) * step),
-        type: e.type,
-        schemaVersion: e.schemaVersion,
-        occurredAt,
-        data: e.data,
-        metadata: request.metadata,
-      }));
-      const outbox = stored.map(toOutboxMessage);
-      await trx.raw(
-        `INSERT INTO outbox (event_id, event_type, routing_key, payload, headers, occurred_at)
-         VALUES ${outbox.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
-        outbox.flatMap((m) => [
-          m.eventId,
-          m.eventType,
-          m.routingKey,
-          m.payload,
-          JSON.stringify(m.headers),
-          toSqlDatetime(m.occurredAt),
-        ]),
-      );
-      const last = stored[stored.length - 1]!;
-      const result: AppendResult = {
-        streamType: request.streamType,
-        streamId: request.streamId,
-        version: last.version,
-        position: last.position,
-        events: stored.map((e) => ({
-          eventId: e.eventId,
-          type: e.type,
-          version: e.version,
-          position: e.position,
-        })),
-      };
-      if (request.idempotency) await completeIdempotencyKey(trx, request.idempotency, result, deps);
-      return result;
     });
   for (let tries = 1; ; tries++) {
     try {
@@ -136,6 +144,102 @@ export async function appendToStream(
       return explainFailure(knex, request, deps, err);
     }
   }
+}
+
+const BEGIN: Statement = { sql: 'START TRANSACTION', values: [] };
+const COMMIT: Statement = { sql: 'COMMIT', values: [] };
+
+function firstPosition(header: unknown): bigint {
+  return BigInt(String((header as ResultHeader).insertId));
+}
+
+/** The SQL text per number of rows, built once (appends are one or a few events). */
+function memo(build: (rows: number) => string): (rows: number) => string {
+  const built: string[] = [];
+  return (rows) => (built[rows] ??= build(rows));
+}
+
+const eventsSql = memo(
+  (rows) => `INSERT INTO events
+  (event_id, stream_type, stream_id, version, event_type, schema_version, data, metadata, occurred_at)
+  VALUES ${Array<string>(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+);
+
+function insertEvents(events: readonly UnpositionedEvent[], occurredAt: string): Statement {
+  const at = toSqlDatetime(occurredAt);
+  const metadataJson = JSON.stringify(events[0]!.metadata);
+  const values: unknown[] = [];
+  for (const e of events) {
+    values.push(
+      e.eventId,
+      e.streamType,
+      e.streamId,
+      e.version,
+      e.type,
+      e.schemaVersion,
+      JSON.stringify(e.data),
+      metadataJson,
+      at,
+    );
+  }
+  return { sql: eventsSql(events.length), values };
+}
+
+/** `LAST_INSERT_ID() + i * step`: the position of the i-th event of the events insert. */
+function positionSql(event: number, step: bigint): string {
+  return event === 0 ? 'LAST_INSERT_ID()' : `LAST_INSERT_ID() + ${BigInt(event) * step}`;
+}
+
+/** A template as `CONCAT(?, <position>, ?, ...)` with its parts as placeholder values. */
+function positionsExpression(template: PositionTemplate, step: bigint): SqlExpression {
+  let sql = 'CONCAT(?';
+  for (const hole of template.holes) sql += `, ${positionSql(hole, step)}, ?`;
+  return { sql: `${sql})`, values: template.parts };
+}
+
+function insertOutbox(events: readonly UnpositionedEvent[], step: bigint): Statement {
+  const rows: string[] = [];
+  const values: unknown[] = [];
+  events.forEach((e, i) => {
+    const m = outboxTemplate(e, i);
+    const payload = positionsExpression(m.payload, step);
+    const headers = positionsExpression(m.headers, step);
+    rows.push(`(?, ?, ?, ${payload.sql}, ${headers.sql}, ?)`);
+    values.push(
+      m.eventId,
+      m.eventType,
+      m.routingKey,
+      ...payload.values,
+      ...headers.values,
+      toSqlDatetime(m.occurredAt),
+    );
+  });
+  return {
+    sql: `INSERT INTO outbox (event_id, event_type, routing_key, payload, headers, occurred_at)
+  VALUES ${rows.join(', ')}`,
+    values,
+  };
+}
+
+/** `JSON.stringify` of the AppendResult, with its positions left to SQL. */
+export function resultTemplate(
+  streamType: string,
+  streamId: string,
+  events: readonly Pick<UnpositionedEvent, 'eventId' | 'type' | 'version'>[],
+): PositionTemplate {
+  const last = events.length - 1;
+  const head = JSON.stringify({ streamType, streamId, version: events[last]!.version });
+  const parts = [`${head.slice(0, -1)},"position":"`];
+  const holes = [last];
+  let part = '","events":[';
+  events.forEach((e, i) => {
+    const event = JSON.stringify({ eventId: e.eventId, type: e.type, version: e.version });
+    parts.push(`${part}${event.slice(0, -1)},"position":"`);
+    holes.push(i);
+    part = i === last ? '"}]}' : '"},';
+  });
+  parts.push(part);
+  return { parts, holes };
 }
 
 /** Turns a failed append into the error (or replayed result) the caller should see. */

@@ -169,29 +169,34 @@ export class IdempotencyKeyTaken extends Error {
   }
 }
 
+/** A SQL expression and its placeholder values. */
+export interface SqlExpression {
+  readonly sql: string;
+  readonly values: readonly unknown[];
+}
+
 /**
- * Inside the append transaction: marks the key completed with `result`. Matches our pending
- * claim (or an expired row); without a claim it inserts the completed row directly. Anything
- * else means another request owns the key: IdempotencyKeyTaken rolls the append back.
+ * Inside the append transaction: marks the key completed with the result. Matches our
+ * pending claim (or an expired row); when it matched nothing (affectedRows 0) the append
+ * follows with `completedKeyInsert`. `result` is an SQL expression because the append
+ * sends this before it knows its positions (see PositionTemplate).
  */
-export async function completeIdempotencyKey(
-  trx: Knex.Transaction,
+export function completeKeyUpdate(
   idempotency: { readonly key: string; readonly fingerprint: string },
-  result: AppendResult,
+  result: SqlExpression,
   deps: IdempotencyDeps,
-): Promise<void> {
-  const now = deps.clock.now();
-  const json = JSON.stringify(result);
-  const token = deps.ids();
-  const [header] = (await trx.raw(
-    `UPDATE idempotency_keys
-     SET fingerprint = ?, status = 'completed', result = ?, claim_token = ?,
+  now: Date,
+  token: string,
+): { sql: string; values: unknown[] } {
+  return {
+    sql: `UPDATE idempotency_keys
+     SET fingerprint = ?, status = 'completed', result = ${result.sql}, claim_token = ?,
          created_at = ?, lease_expires_at = NULL, expires_at = ?
      WHERE idempotency_key = ?
        AND ((status = 'pending' AND fingerprint = ?) OR expires_at <= ?)`,
-    [
+    values: [
       idempotency.fingerprint,
-      json,
+      ...result.values,
       token,
       sqlTime(now),
       sqlTime(plus(now, deps.ttlMs)),
@@ -199,26 +204,34 @@ export async function completeIdempotencyKey(
       idempotency.fingerprint,
       sqlTime(now),
     ],
-  )) as [{ affectedRows: number }];
-  if (header.affectedRows === 1) return;
-  try {
-    await trx.raw(
-      `INSERT INTO idempotency_keys
+  };
+}
+
+/**
+ * Without a claim to complete, the append inserts the completed row directly. A duplicate
+ * key means another request owns the key: the append rolls back and throws
+ * IdempotencyKeyTaken (see resolveTakenKey).
+ */
+export function completedKeyInsert(
+  idempotency: { readonly key: string; readonly fingerprint: string },
+  resultJson: string,
+  deps: IdempotencyDeps,
+  now: Date,
+  token: string,
+): { sql: string; values: unknown[] } {
+  return {
+    sql: `INSERT INTO idempotency_keys
          (idempotency_key, fingerprint, status, claim_token, result, created_at, lease_expires_at, expires_at)
        VALUES (?, ?, 'completed', ?, ?, ?, NULL, ?)`,
-      [
-        idempotency.key,
-        idempotency.fingerprint,
-        token,
-        json,
-        sqlTime(now),
-        sqlTime(plus(now, deps.ttlMs)),
-      ],
-    );
-  } catch (err) {
-    if (isDuplicateKey(err)) throw new IdempotencyKeyTaken(idempotency.key);
-    throw err;
-  }
+    values: [
+      idempotency.key,
+      idempotency.fingerprint,
+      token,
+      resultJson,
+      sqlTime(now),
+      sqlTime(plus(now, deps.ttlMs)),
+    ],
+  };
 }
 
 /**

@@ -8,7 +8,7 @@ import {
 } from '@cqrs/core';
 import { createTestDatabase, type TestDatabase } from '@cqrs/testing';
 import type { Knex } from 'knex';
-import { createKnex, migrate, MySqlEventStore, parseJsonColumn } from './index';
+import { createKnex, migrate, MySqlEventStore, parseJsonColumn, toOutboxMessage } from './index';
 
 class TestClock implements Clock {
   constructor(private t = Date.parse('2026-11-21T10:00:00.123Z')) {}
@@ -302,6 +302,71 @@ describe('MySqlEventStore', () => {
       await store.saveSnapshot(snap(20));
       await store.saveSnapshot(snap(15));
       expect(await store.loadSnapshot('room', 's-1')).toEqual(snap(20));
+    });
+  });
+
+  describe.each([
+    ['as one query (multipleStatements)', true],
+    ['statement by statement', false],
+  ])('the append path %s', (_how, multipleStatements) => {
+    // One connection: whatever a failed append leaves on it, the next append meets.
+    let single: Knex;
+    let one: MySqlEventStore;
+    const tag = multipleStatements ? 'multi' : 'seq';
+    beforeAll(() => {
+      single = createKnex(db.url, { poolMax: 1, multipleStatements });
+      one = new MySqlEventStore(single, { clock });
+    });
+    afterAll(() => single.destroy());
+
+    it('gives every outbox row the position of its own event', async () => {
+      const result = await one.appendToStream(request(`${tag}-pos`, 0, 3));
+      const stream = await one.readStream('room', `${tag}-pos`);
+      const [rows] = (await knex.raw(
+        'SELECT event_id, payload, headers FROM outbox WHERE event_id IN (?, ?, ?) ORDER BY id',
+        stream.map((e) => e.eventId),
+      )) as [{ event_id: string; payload: string; headers: unknown }[]];
+      expect(rows.map((r) => r.event_id)).toEqual(result.events.map((e) => e.eventId));
+      stream.forEach((event, i) => {
+        // Byte for byte what the relay publishes for the stored event.
+        expect(rows[i]!.payload).toBe(toOutboxMessage(event).payload);
+        expect(parseJsonColumn(rows[i]!.headers)).toEqual(toOutboxMessage(event).headers);
+      });
+    });
+
+    it('rolls a lost race back on its connection, which then serves the next append', async () => {
+      await one.appendToStream(request(`${tag}-race`, 0));
+      await expect(one.appendToStream(request(`${tag}-race`, 0, 2))).rejects.toMatchObject({
+        currentVersion: 1,
+      });
+      await one.appendToStream(request(`${tag}-race`, 1));
+      // Committed: another connection sees it, and nothing of the lost append.
+      expect(await store.currentVersion('room', `${tag}-race`)).toBe(2);
+      const [open] = (await single.raw('SELECT @@in_transaction AS t')) as [{ t: unknown }[]];
+      expect(Number(open[0]!.t)).toBe(0);
+    });
+
+    it('completes a claimed key with the result in the same transaction', async () => {
+      const key = `${tag}-key`;
+      expect((await one.claimIdempotencyKey(key, 'fp')).kind).toBe('claimed');
+      const result = await one.appendToStream({
+        ...request(`${tag}-idem`, 0, 2),
+        idempotency: { key, fingerprint: 'fp' },
+      });
+      expect(await store.findIdempotencyRecord(key)).toEqual({ key, fingerprint: 'fp', result });
+      // Without a claim the completed row is inserted; a taken key rolls the append back.
+      const unclaimed = await one.appendToStream({
+        ...request(`${tag}-idem-2`, 0),
+        idempotency: { key: `${key}-2`, fingerprint: 'fp' },
+      });
+      expect((await store.findIdempotencyRecord(`${key}-2`))?.result).toEqual(unclaimed);
+      await expect(
+        one.appendToStream({
+          ...request(`${tag}-idem-3`, 0),
+          idempotency: { key: `${key}-2`, fingerprint: 'other' },
+        }),
+      ).rejects.toMatchObject({ kind: 'mismatch' });
+      expect(await store.currentVersion('room', `${tag}-idem-3`)).toBe(0);
     });
   });
 

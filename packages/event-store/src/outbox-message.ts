@@ -18,42 +18,121 @@ export function routingKeyOf(streamType: string, eventType: string): string {
 }
 
 /**
- * The outbox row of one stored event. The body is serialised here, once, so the relay never
- * re-encodes it and every redelivery carries the same bytes. A root event (no correlation or
- * causation id in its metadata) is its own correlation and causation.
+ * JSON text with holes where a position goes: `parts[0] hole parts[1] hole ... parts[n]`,
+ * each hole the position (a decimal string) of the event `holes[i]` of an append. The append
+ * fills the holes in SQL, from the events INSERT's auto-increment value, so the outbox rows
+ * (and the idempotency result) travel in the same round trip as the events themselves.
  */
-export function toOutboxMessage(event: EventEnvelope): OutboxMessage {
-  const body = {
-    eventId: event.eventId,
-    streamType: event.streamType,
-    streamId: event.streamId,
-    version: event.version,
-    position: event.position,
-    type: event.type,
-    schemaVersion: event.schemaVersion,
-    occurredAt: event.occurredAt,
-    data: event.data,
-    metadata: event.metadata,
+export interface PositionTemplate {
+  readonly parts: readonly string[];
+  /** Index of the appended event whose position fills each hole. */
+  readonly holes: readonly number[];
+}
+
+/** Fills a template's holes: `positionOf(i)` is the position of the append's event i. */
+export function fillPositions(
+  template: PositionTemplate,
+  positionOf: (event: number) => string,
+): string {
+  let text = template.parts[0]!;
+  for (let i = 0; i < template.holes.length; i++) {
+    text += positionOf(template.holes[i]!) + template.parts[i + 1]!;
+  }
+  return text;
+}
+
+/**
+ * `JSON.stringify({ ...before, position: <hole>, ...after })` as a template: the position is
+ * a JSON string, as everywhere in messages.
+ */
+export function withPositionBetween(
+  before: object,
+  after: object,
+  event: number,
+): PositionTemplate {
+  const head = JSON.stringify(before);
+  const tail = JSON.stringify(after);
+  return {
+    parts: [
+      `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"position":"`,
+      `"${tail.length > 2 ? ',' : ''}${tail.slice(1)}`,
+    ],
+    holes: [event],
   };
+}
+
+/** An event about to be stored: everything of its envelope but the position. */
+export type UnpositionedEvent = Omit<EventEnvelope, 'position'>;
+
+/** The outbox row of an event whose position is not known yet (see PositionTemplate). */
+export interface OutboxTemplate {
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly routingKey: string;
+  readonly payload: PositionTemplate;
+  readonly headers: PositionTemplate;
+  readonly occurredAt: string;
+}
+
+/**
+ * The outbox row of one event, the `index`-th of its append. The body is serialised here,
+ * once, so the relay never re-encodes it and every redelivery carries the same bytes. A root
+ * event (no correlation or causation id in its metadata) is its own correlation and
+ * causation.
+ */
+export function outboxTemplate(event: UnpositionedEvent, index: number): OutboxTemplate {
   const meta = event.metadata;
   const correlationId = typeof meta.correlationId === 'string' ? meta.correlationId : event.eventId;
   const causationId = typeof meta.causationId === 'string' ? meta.causationId : correlationId;
-  const headers: Record<string, string | number> = {
-    'stream-type': event.streamType,
-    'stream-id': event.streamId,
-    'stream-version': event.version,
-    position: event.position,
-    'correlation-id': correlationId,
-    'causation-id': causationId,
-  };
-  if (typeof meta.traceparent === 'string') headers.traceparent = meta.traceparent;
-  if (typeof meta.tracestate === 'string') headers.tracestate = meta.tracestate;
+  const trace: Record<string, string> = {};
+  if (typeof meta.traceparent === 'string') trace.traceparent = meta.traceparent;
+  if (typeof meta.tracestate === 'string') trace.tracestate = meta.tracestate;
   return {
     eventId: event.eventId,
     eventType: event.type,
     routingKey: routingKeyOf(event.streamType, event.type),
-    payload: JSON.stringify(body),
-    headers,
+    payload: withPositionBetween(
+      {
+        eventId: event.eventId,
+        streamType: event.streamType,
+        streamId: event.streamId,
+        version: event.version,
+      },
+      {
+        type: event.type,
+        schemaVersion: event.schemaVersion,
+        occurredAt: event.occurredAt,
+        data: event.data,
+        metadata: event.metadata,
+      },
+      index,
+    ),
+    headers: withPositionBetween(
+      {
+        'stream-type': event.streamType,
+        'stream-id': event.streamId,
+        'stream-version': event.version,
+      },
+      { 'correlation-id': correlationId, 'causation-id': causationId, ...trace },
+      index,
+    ),
     occurredAt: event.occurredAt,
+  };
+}
+
+/** The outbox row of one stored event (what the append writes for it). */
+export function toOutboxMessage(event: EventEnvelope): OutboxMessage {
+  const { position, ...rest } = event;
+  const row = outboxTemplate(rest, 0);
+  return {
+    eventId: row.eventId,
+    eventType: row.eventType,
+    routingKey: row.routingKey,
+    payload: fillPositions(row.payload, () => position),
+    headers: JSON.parse(fillPositions(row.headers, () => position)) as Record<
+      string,
+      string | number
+    >,
+    occurredAt: row.occurredAt,
   };
 }

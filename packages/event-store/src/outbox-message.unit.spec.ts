@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '@cqrs/core';
 import { fingerprintOf } from './idempotency';
-import { toOutboxMessage } from './outbox-message';
+import { resultTemplate } from './append';
+import { fillPositions, toOutboxMessage, withPositionBetween } from './outbox-message';
 
 const event: EventEnvelope = {
   eventId: '0190a6f0-0000-7000-8000-000000000001',
@@ -51,6 +52,33 @@ describe('toOutboxMessage', () => {
     expect(h['correlation-id']).toBe(event.eventId);
     expect(h['causation-id']).toBe(event.eventId);
     expect(h).not.toHaveProperty('traceparent');
+  });
+});
+
+describe('position templates (positions filled in by SQL)', () => {
+  it('give the body JSON.stringify gives the envelope, byte for byte', () => {
+    const tricky = {
+      ...event,
+      data: { name: 'Zoë "the" \\ 🛎', nested: { a: [1, null, true] }, empty: {} },
+    };
+    expect(toOutboxMessage(tricky).payload).toBe(JSON.stringify(tricky));
+  });
+
+  it('fill each hole with the position of its event, also around empty objects', () => {
+    const t = withPositionBetween({}, {}, 0);
+    expect(fillPositions(t, () => '7')).toBe('{"position":"7"}');
+    const result = {
+      streamType: 'room',
+      streamId: 'r-1',
+      version: 3,
+      position: '12',
+      events: [
+        { eventId: 'e1', type: 'A', version: 2, position: '10' },
+        { eventId: 'e2', type: 'B', version: 3, position: '12' },
+      ],
+    };
+    const template = resultTemplate('room', 'r-1', result.events);
+    expect(fillPositions(template, (i) => result.events[i]!.position)).toBe(JSON.stringify(result));
   });
 });
 

@@ -1,6 +1,10 @@
 import type { EventEnvelope } from '@cqrs/core';
 import type { Knex } from 'knex';
+import { select } from './connection';
 import { EVENT_COLUMNS, rowToEnvelope, type EventRow } from './rows';
+
+const STREAM_SQL = `SELECT ${EVENT_COLUMNS} FROM events
+  WHERE stream_type = ? AND stream_id = ? AND version > ? ORDER BY version`;
 
 /** The events of one stream with version > `afterVersion`, in version order. */
 export async function readStream(
@@ -9,11 +13,7 @@ export async function readStream(
   streamId: string,
   afterVersion = 0,
 ): Promise<EventEnvelope[]> {
-  const [rows] = (await knex.raw(
-    `SELECT ${EVENT_COLUMNS} FROM events
-     WHERE stream_type = ? AND stream_id = ? AND version > ? ORDER BY version`,
-    [streamType, streamId, afterVersion],
-  )) as [EventRow[]];
+  const rows = await select<EventRow>(knex, STREAM_SQL, [streamType, streamId, afterVersion]);
   return rows.map(rowToEnvelope);
 }
 

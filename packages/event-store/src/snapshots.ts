@@ -1,5 +1,6 @@
 import type { Clock, SnapshotRecord } from '@cqrs/core';
 import type { Knex } from 'knex';
+import { select } from './connection';
 import { parseJsonColumn, toIsoMicros, toSqlDatetime } from './rows';
 
 interface SnapshotRow {
@@ -8,15 +9,15 @@ interface SnapshotRow {
   readonly state: unknown;
 }
 
+const SNAPSHOT_SQL =
+  'SELECT version, schema_version, state FROM snapshots WHERE stream_type = ? AND stream_id = ?';
+
 export async function loadSnapshot(
   knex: Knex,
   streamType: string,
   streamId: string,
 ): Promise<SnapshotRecord | undefined> {
-  const [rows] = (await knex.raw(
-    `SELECT version, schema_version, state FROM snapshots WHERE stream_type = ? AND stream_id = ?`,
-    [streamType, streamId],
-  )) as [SnapshotRow[]];
+  const rows = await select<SnapshotRow>(knex, SNAPSHOT_SQL, [streamType, streamId]);
   const row = rows[0];
   if (!row) return undefined;
   return {
