@@ -19,7 +19,8 @@ async function main(): Promise<void> {
         'api',
         'projector',
       ]),
-      prefetch: int('PROJECTOR_PREFETCH', 256, 1, 1000),
+      prefetch: int('PROJECTOR_PREFETCH', 2000, 1, 10_000),
+      maxBatch: int('PROJECTOR_MAX_BATCH', 1000, 1, 5000),
       batchDelayMs: int('PROJECTOR_BATCH_DELAY_MS', 5, 0, 1000),
     });
     const service = await createQueryService(

@@ -2,6 +2,7 @@ import { connectAmqp, declareEventTopology, type AmqpConnection } from '@cqrs/am
 import { createKnex, headPosition, readAll } from '@cqrs/event-store';
 import { createHttpServer, type HttpServer } from '@cqrs/http';
 import {
+  appliedVersions,
   ConsistencyTracker,
   ensureReadModelIndices,
   fromProgress,
@@ -11,7 +12,6 @@ import {
   Projector,
   queueDepths,
   Rebuilder,
-  searchableVersions,
   toProgress,
 } from '@cqrs/search';
 import { Client } from '@elastic/elasticsearch';
@@ -36,7 +36,10 @@ export interface QueryServiceConfig {
   readonly adminToken: string | undefined;
   /** `api` serves the search API, `projector` consumes events; both by default. */
   readonly roles: { readonly api: boolean; readonly projector: boolean };
+  /** Unacknowledged events in flight (twice the batch lets the next batch fill while one is written). */
   readonly prefetch: number;
+  /** Events per Elasticsearch batch at most (default: half the prefetch). */
+  readonly maxBatch?: number;
   readonly batchDelayMs: number;
 }
 
@@ -80,7 +83,14 @@ export async function createQueryService(
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
 
-  const tracker = new ConsistencyTracker({ lookup: searchableVersions(client, names, readModels) });
+  const engine = new ProjectionEngine({ client, logger: log });
+  const aliases = readModels.map((m) => names.alias(m.projection.name));
+  // Any instance may refresh: a waiting request needs what the projector (here or anywhere)
+  // applied to be searchable, and a refresh covers every write completed before it.
+  const tracker = new ConsistencyTracker({
+    lookup: appliedVersions(client, names, readModels),
+    refresh: () => engine.refresh(aliases),
+  });
   const bus = new ProgressBus(connection, `${queue}.progress`, log);
   let checkpoint = { position: '0', at: null as string | null };
   const heard = (position: string) => {
@@ -93,7 +103,6 @@ export async function createQueryService(
     heard(m.position);
   });
 
-  const engine = new ProjectionEngine({ client, logger: log });
   const projector = config.roles.projector
     ? new Projector({
         connection,
@@ -103,6 +112,7 @@ export async function createQueryService(
         queue,
         eventsExchange: config.eventsExchange,
         prefetch: config.prefetch,
+        ...(config.maxBatch !== undefined ? { maxBatch: config.maxBatch } : {}),
         maxDelayMs: config.batchDelayMs,
         metrics,
         onApplied: (streams, position) => {

@@ -22,6 +22,11 @@ export interface ProjectionEngineOptions {
   readonly logger: Logger;
   /** Attempts per read model and batch before the batch fails as a dependency problem. */
   readonly maxAttempts?: number;
+  /**
+   * Documents this engine wrote to one index and has not refreshed since, remembered for the
+   * join's discovery (default 20 000); beyond it, the index is refreshed before the next batch.
+   */
+  readonly maxUnrefreshed?: number;
 }
 
 interface Entry {
@@ -31,6 +36,13 @@ interface Entry {
   dirty: boolean;
   /** Batch positions of the events that changed this document. */
   readonly sources: Set<number>;
+}
+
+/** A document this engine wrote that a search may not see yet. */
+interface Written {
+  readonly doc: object;
+  /** Write counter at the time the bulk that wrote it returned. */
+  readonly gen: number;
 }
 
 const MGET_CHUNK = 1000;
@@ -43,39 +55,74 @@ const DISCOVER_PAGE = 1000;
  * `if_primary_term`. A document someone else changed meanwhile is re-read and evolved
  * again (projections are idempotent, so re-applying is harmless); overload is retried
  * with backoff; a document Elasticsearch refuses rejects the events that produced it.
+ *
+ * Writing does not refresh: "applied" (a real-time get sees it) and "searchable" (a search
+ * sees it) are two watermarks, and `refresh` moves the second one when a reader needs it.
+ * The join's discovery ("every reservation of customer X") is a search, so the engine
+ * remembers the documents it wrote since it last refreshed an index and adds the matching
+ * ones to what the search finds (see docs/query-side.md).
  */
 export class ProjectionEngine {
   private readonly client: Client;
   private readonly log: Logger;
   private readonly maxAttempts: number;
+  private readonly maxUnrefreshed: number;
+  /** Per target index (alias or concrete name, as the targets say): id -> last write. */
+  private readonly unrefreshed = new Map<string, Map<string, Written>>();
+  private writes = 0;
 
   constructor(opts: ProjectionEngineOptions) {
     this.client = opts.client;
     this.log = opts.logger.child({ component: 'projection-engine' });
     this.maxAttempts = opts.maxAttempts ?? 6;
+    this.maxUnrefreshed = opts.maxUnrefreshed ?? 20_000;
   }
 
   /**
-   * Projects `events` (in delivery order) into every target. With `refresh` the written
-   * indices are refreshed before this resolves, so the batch is searchable.
-   * Throws DependencyUnavailableError when Elasticsearch keeps failing.
+   * Projects `events` (in delivery order) into every target. Resolves once Elasticsearch
+   * accepted the writes (a real-time get sees them); with `refresh` the written indices are
+   * also refreshed, so the batch is searchable. Throws DependencyUnavailableError when
+   * Elasticsearch keeps failing.
    */
   async project(
     events: readonly EventEnvelope[],
     targets: readonly ProjectionTarget[],
-    refresh = true,
+    refresh = false,
   ): Promise<BatchResult> {
     const rejected = new Map<number, string>();
+    // Bounds the memory of unrefreshed writes (one refresh now and then, not per batch).
+    const full = targets
+      .map((t) => t.index)
+      .filter((index) => (this.unrefreshed.get(index)?.size ?? 0) >= this.maxUnrefreshed);
+    if (full.length > 0) await this.refresh(full);
     // Read models are independent of each other (a join keeps its own reference documents),
-    // so they are projected side by side, then refreshed together in one request.
+    // so they are projected side by side.
     const written = await Promise.all(
       targets.map((target) => this.projectModel(events, target, rejected)),
     );
     const touched = targets.filter((_, i) => written[i]! > 0).map((t) => t.index);
-    if (refresh && touched.length > 0) {
-      await this.call('refresh', () => this.client.indices.refresh({ index: touched }));
-    }
+    if (refresh && touched.length > 0) await this.refresh(touched);
     return { rejected, written: written.reduce((a, b) => a + b, 0) };
+  }
+
+  /**
+   * Makes everything written to `indices` so far searchable (one `_refresh` request). Writes
+   * that completed before the request are covered, whoever made them.
+   */
+  async refresh(indices: readonly string[]): Promise<void> {
+    if (indices.length === 0) return;
+    const upTo = this.writes;
+    await this.call('refresh', () => this.client.indices.refresh({ index: [...indices] }));
+    for (const index of indices) {
+      const written = this.unrefreshed.get(index);
+      if (!written) continue;
+      // Insertion order is write order (an id written again is moved to the end).
+      for (const [id, w] of written) {
+        if (w.gen > upTo) break;
+        written.delete(id);
+      }
+      if (written.size === 0) this.unrefreshed.delete(index);
+    }
   }
 
   private async projectModel(
@@ -129,6 +176,7 @@ export class ProjectionEngine {
     const state = new Map<string, Entry>();
     if (!projection.appendOnly) {
       for (const id of await this.discover(index, matches)) ids.add(id);
+      for (const id of this.discoverUnrefreshed(index, matches)) ids.add(id);
       await this.load(index, [...ids], state);
     }
     const entry = (id: string): Entry => {
@@ -139,17 +187,17 @@ export class ProjectionEngine {
       }
       return e;
     };
+    // "Every document whose customer.id is X", kept up to date as documents evolve (a
+    // reservation placed earlier in the batch is found by a rename later in it): a scan of
+    // the whole state per event would be quadratic in the batch size.
+    const byField = new FieldIndex(matches.map((m) => m.field));
+    for (const [id, e] of state) byField.add(id, e.doc);
 
     for (const { at, targets } of plan) {
       const event = events[at]!;
       try {
         for (const t of targets) {
-          const targetIds =
-            'id' in t
-              ? [t.id]
-              : [...state]
-                  .filter(([, e]) => e.doc && fieldValue(e.doc, t.field) === t.value)
-                  .map(([id]) => id);
+          const targetIds = 'id' in t ? [t.id] : byField.ids(t.field, t.value);
           for (const id of targetIds) {
             const e = entry(id);
             const next = projection.evolve(e.doc, event, {
@@ -157,6 +205,7 @@ export class ProjectionEngine {
               lookup: (other) => state.get(other)?.doc,
             });
             if (next) {
+              byField.replace(id, e.doc, next);
               e.doc = next;
               e.dirty = true;
               e.sources.add(at);
@@ -185,10 +234,19 @@ export class ProjectionEngine {
     let written = 0;
     let conflicts = 0;
     let retryable = 0;
+    const remembered = projection.appendOnly ? undefined : this.unrefreshedOf(index);
+    const gen = ++this.writes;
     res.items.forEach((item, i) => {
       const result = Object.values(item)[0] as estypes.BulkResponseItem;
       const outcome = classifyItem(result);
-      if (outcome === 'ok') written++;
+      if (outcome === 'ok') {
+        written++;
+        if (remembered) {
+          const [id, e] = dirty[i]!;
+          remembered.delete(id);
+          remembered.set(id, { doc: e.doc!, gen });
+        }
+      }
       // An append-only document that exists already is this event, delivered again.
       else if (outcome === 'conflict' && !projection.appendOnly) conflicts++;
       else if (outcome === 'retryable') retryable++;
@@ -199,6 +257,37 @@ export class ProjectionEngine {
       }
     });
     return { written, conflicts, retryable };
+  }
+
+  private unrefreshedOf(index: string): Map<string, Written> {
+    let m = this.unrefreshed.get(index);
+    if (!m) this.unrefreshed.set(index, (m = new Map()));
+    return m;
+  }
+
+  /** Ids of documents this engine wrote, not refreshed since, matching any field/value pair. */
+  private discoverUnrefreshed(
+    index: string,
+    matches: ReadonlyArray<{ field: string; value: string }>,
+  ): string[] {
+    const written = this.unrefreshed.get(index);
+    if (!written || matches.length === 0) return [];
+    const wanted = new Map<string, Set<unknown>>();
+    for (const m of matches) {
+      let values = wanted.get(m.field);
+      if (!values) wanted.set(m.field, (values = new Set()));
+      values.add(m.value);
+    }
+    const ids: string[] = [];
+    for (const [id, w] of written) {
+      for (const [field, values] of wanted) {
+        if (values.has(fieldValue(w.doc, field))) {
+          ids.push(id);
+          break;
+        }
+      }
+    }
+    return ids;
   }
 
   /** Ids of the documents matching any of the field/value pairs (searchable ones). */
@@ -263,11 +352,14 @@ export class ProjectionEngine {
     ids: readonly string[],
     state: Map<string, Entry>,
   ): Promise<void> {
-    for (let i = 0; i < ids.length; i += MGET_CHUNK) {
-      const chunk = ids.slice(i, i + MGET_CHUNK);
-      const res = await this.call('mget', () =>
-        this.client.mget<object>({ index, ids: chunk, realtime: true }),
-      );
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += MGET_CHUNK) chunks.push(ids.slice(i, i + MGET_CHUNK));
+    const responses = await Promise.all(
+      chunks.map((chunk) =>
+        this.call('mget', () => this.client.mget<object>({ index, ids: chunk, realtime: true })),
+      ),
+    );
+    for (const res of responses) {
       for (const d of res.docs) {
         if ('error' in d && d.error) {
           throw new DependencyUnavailableError('elasticsearch', `mget ${d._id}: ${d.error.reason}`);
@@ -294,6 +386,39 @@ export class ProjectionEngine {
         { cause: err },
       );
     }
+  }
+}
+
+/** Document ids by the value of each of a few fields (the fields the join matches on). */
+class FieldIndex {
+  private readonly fields: ReadonlyMap<string, Map<unknown, Set<string>>>;
+
+  constructor(fields: Iterable<string>) {
+    this.fields = new Map([...new Set(fields)].map((f) => [f, new Map()]));
+  }
+
+  add(id: string, doc: object | undefined): void {
+    if (!doc) return;
+    for (const [field, values] of this.fields) {
+      const value = fieldValue(doc, field);
+      if (value === undefined || value === null) continue;
+      let ids = values.get(value);
+      if (!ids) values.set(value, (ids = new Set()));
+      ids.add(id);
+    }
+  }
+
+  replace(id: string, before: object | undefined, after: object): void {
+    if (this.fields.size === 0) return;
+    if (before) {
+      for (const [field, values] of this.fields) values.get(fieldValue(before, field))?.delete(id);
+    }
+    this.add(id, after);
+  }
+
+  /** A copy: evolving a document may move it between values while the caller iterates. */
+  ids(field: string, value: unknown): string[] {
+    return [...(this.fields.get(field)?.get(value) ?? [])];
   }
 }
 

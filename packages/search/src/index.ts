@@ -12,7 +12,7 @@ export {
   type VersionLookup,
   type ConsistencyTrackerOptions,
 } from './consistency';
-export { searchableVersions } from './versions';
+export { appliedVersions } from './versions';
 export { encodeCursor, decodeCursor, queryFingerprint, type SortValue } from './cursor';
 export { searchPage, termsFacet, type Page, type PageRequest } from './page';
 export {

@@ -21,14 +21,20 @@ export interface ProjectorOptions {
   readonly targets: readonly ProjectionTarget[];
   readonly queue: string;
   readonly eventsExchange: string;
-  /** Unacknowledged messages in flight (default 256): the ceiling of a batch. */
+  /**
+   * Unacknowledged messages in flight (default 2 x maxBatch): while one batch is written the
+   * next fills from the rest, so a prefetch of twice the batch lets both be full.
+   */
   readonly prefetch?: number;
-  /** Events per Elasticsearch batch at most (default = prefetch). */
+  /** Events per Elasticsearch batch at most (default 1000, or half the prefetch when given). */
   readonly maxBatch?: number;
   /** How long the first event of a batch waits for company (default 5 ms). */
   readonly maxDelayMs?: number;
   readonly deliveryLimit?: number;
-  /** Called after every batch is written and searchable. */
+  /**
+   * Called after every batch is written (applied: a real-time get sees it; searchable after
+   * the next refresh, see ConsistencyTracker).
+   */
   readonly onApplied?: (streams: StreamVersion[], position: string) => void;
   readonly metrics?: Registry;
 }
@@ -43,7 +49,8 @@ interface Pending {
  * The live projector: consumes the events exchange through its own quorum queue and writes
  * the read models in batches. Every delivery's handler waits for the batch holding its
  * event; the handler resolving is what acknowledges the message, so a message is acked
- * only after Elasticsearch accepted (and refreshed) its documents. A batch closes when it
+ * only after Elasticsearch accepted its documents. Batches are not refreshed: the index's
+ * refresh interval, or a reader holding a consistency token, makes them searchable. A batch closes when it
  * reaches `maxBatch` events or its first event waited `maxDelayMs`, whichever comes first;
  * while a batch is being written the next one fills up, so batches grow with the load.
  * An event Elasticsearch refuses fails its handler with a ValidationError: the consumer
@@ -80,13 +87,13 @@ export class Projector {
       }),
       batchSeconds: new Histogram({
         name: 'projector_batch_duration_seconds',
-        help: 'Time to write and refresh one batch',
+        help: 'Time to write one batch',
         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
         registers,
       }),
       lag: new Gauge({
         name: 'projector_lag_seconds',
-        help: 'Age of the last applied event when it became searchable',
+        help: 'Age of the last applied event when it was applied',
         registers,
       }),
       checkpoint: new Gauge({
@@ -106,8 +113,12 @@ export class Projector {
     return this.position;
   }
 
+  private get maxBatch(): number {
+    return this.opts.maxBatch ?? (this.opts.prefetch ? Math.max(1, this.opts.prefetch >> 1) : 1000);
+  }
+
   async start(): Promise<void> {
-    const prefetch = this.opts.prefetch ?? 256;
+    const prefetch = this.opts.prefetch ?? 2 * this.maxBatch;
     this.consumer = await startConsumer({
       connection: this.opts.connection,
       logger: this.opts.logger,
@@ -162,8 +173,7 @@ export class Projector {
 
   private schedule(): void {
     if (this.flushing || this.paused || this.pending.length === 0) return;
-    const max = this.opts.maxBatch ?? this.opts.prefetch ?? 256;
-    if (this.pending.length >= max) {
+    if (this.pending.length >= this.maxBatch) {
       clearTimeout(this.timer);
       this.timer = undefined;
       this.flushing = this.flush().finally(() => {
@@ -183,8 +193,7 @@ export class Projector {
   }
 
   private async flush(): Promise<void> {
-    const max = this.opts.maxBatch ?? this.opts.prefetch ?? 256;
-    const batch = this.pending.splice(0, max);
+    const batch = this.pending.splice(0, this.maxBatch);
     if (batch.length === 0) return;
     const events = batch.map((p) => p.event);
     const started = process.hrtime.bigint();

@@ -48,20 +48,24 @@ export interface RebuilderOptions {
    * in this process; returns the function that lets it go on.
    */
   readonly pauseLive?: () => Promise<() => void>;
+  /** Events per page read from the event store (default 5000). */
   readonly pageSize?: number;
   /** How long the old index stays after the swap, for searches already running on it. */
   readonly dropOldAfterMs?: number;
 }
 
 /**
- * Rebuilds a read model from the event store into a new index, with no downtime:
+ * Rebuilds read models from the event store into new indices, with no downtime:
  *
- * 1. create `<prefix>-<model>-g<now>` (the template gives it the mapping);
- * 2. replay the event store page by page (the live projector keeps writing the old index
- *    through the alias meanwhile, so reads keep working);
- * 3. pause the live projector after its current batch, replay what was committed since,
- *    and swap the alias to the new index in one atomic `_aliases` call;
- * 4. let the live projector go on (it now writes the new index) and drop the old index.
+ * 1. create `<prefix>-<model>-g<now>` (the template gives it the mapping), with refreshes
+ *    off and no replicas while it fills (nobody reads it yet);
+ * 2. replay the event store page by page - one pass for every model rebuilt together, the
+ *    next page read while the current one is written - while the live projector keeps
+ *    writing the old indices through the aliases, so reads keep working;
+ * 3. restore the index settings, pause the live projector after its current batch, replay
+ *    what was committed since, refresh once, and swap every alias to its new index in one
+ *    atomic `_aliases` call;
+ * 4. let the live projector go on (it now writes the new indices) and drop the old ones.
  *
  * Nothing is lost: an event either was committed before the final catch-up (and replayed)
  * or is applied by the live projector after the swap. Applying both is harmless: the
@@ -71,6 +75,7 @@ export interface RebuilderOptions {
  */
 export class Rebuilder {
   private readonly running = new Map<string, RebuildProgress>();
+  private readonly waiting = new Map<string, Promise<RebuildProgress>>();
   private readonly log: Logger;
 
   constructor(private readonly opts: RebuilderOptions) {
@@ -84,112 +89,199 @@ export class Rebuilder {
 
   /** Starts a rebuild (or returns the one running) and resolves its first progress at once. */
   start(model: ReadModel): { progress: RebuildProgress; done: Promise<RebuildProgress> } {
-    const name = model.projection.name;
-    const current = this.running.get(name);
-    if (current && current.state !== 'done' && current.state !== 'failed') {
-      return { progress: current, done: this.waiting.get(name)! };
-    }
-    const progress: RebuildProgress = {
-      name,
-      state: 'replaying',
-      index: this.opts.names.index(name, newGeneration()),
-      startedAt: new Date().toISOString(),
-      finishedAt: null,
-      processed: 0,
-      position: '0',
-      headPosition: '0',
-      fraction: 0,
-      eventsPerSecond: 0,
-      etaSeconds: null,
-      refused: 0,
-      error: null,
-    };
-    this.running.set(name, progress);
-    const done = this.run(model, progress.index).catch((err: unknown) => {
-      this.log.error({ err, name }, 'rebuild failed');
-      this.update(name, { state: 'failed', error: (err as Error).message, finishedAt: now() });
-      return this.running.get(name)!;
-    });
-    this.waiting.set(name, done);
-    return { progress, done };
+    const { progress, done } = this.startMany([model]);
+    return { progress: progress[0]!, done: done.then((all) => all[0]!) };
   }
 
-  private readonly waiting = new Map<string, Promise<RebuildProgress>>();
+  /**
+   * Rebuilds several read models in one pass over the event store and swaps their aliases
+   * together; a model already being rebuilt is joined, not started again.
+   */
+  startMany(models: readonly ReadModel[]): {
+    progress: RebuildProgress[];
+    done: Promise<RebuildProgress[]>;
+  } {
+    const fresh: Array<{ model: ReadModel; index: string }> = [];
+    for (const model of models) {
+      const name = model.projection.name;
+      const current = this.running.get(name);
+      if (current && current.state !== 'done' && current.state !== 'failed') continue;
+      const index = this.opts.names.index(name, newGeneration());
+      this.running.set(name, initialProgress(name, index));
+      fresh.push({ model, index });
+    }
+    if (fresh.length > 0) {
+      const group = this.run(fresh).catch((err: unknown) => {
+        this.log.error({ err, names: fresh.map((f) => f.model.projection.name) }, 'rebuild failed');
+        for (const { model } of fresh) {
+          this.update(model.projection.name, {
+            state: 'failed',
+            error: (err as Error).message,
+            finishedAt: now(),
+          });
+        }
+      });
+      for (const { model } of fresh) {
+        const name = model.projection.name;
+        this.waiting.set(
+          name,
+          group.then(() => this.running.get(name)!),
+        );
+      }
+    }
+    const names = models.map((m) => m.projection.name);
+    return {
+      progress: names.map((n) => this.running.get(n)!),
+      done: Promise.all(names.map((n) => this.waiting.get(n)!)),
+    };
+  }
 
-  private async run(model: ReadModel, index: string): Promise<RebuildProgress> {
-    const { client, names, source } = this.opts;
-    const name = model.projection.name;
-    const alias = names.alias(name);
-    await client.indices.create({ index });
+  private async run(group: ReadonlyArray<{ model: ReadModel; index: string }>): Promise<void> {
+    const { client, names, source, engine } = this.opts;
+    const indices = group.map((g) => g.index);
+    const restore = await this.createForFilling(indices);
     const head = await source.headPosition();
-    this.update(name, { headPosition: head });
-    this.log.info({ name, index, head }, 'rebuild started');
+    for (const { model } of group) this.update(model.projection.name, { headPosition: head });
+    this.log.info({ indices, head }, 'rebuild started');
 
-    let after = await this.replay(model, index, '0');
-    this.update(name, { state: 'catching-up' });
+    let after = await this.replay(group, '0');
+    await restore();
+    for (const { model } of group) this.update(model.projection.name, { state: 'catching-up' });
     const resume = this.opts.pauseLive ? await this.opts.pauseLive() : undefined;
     try {
-      if (resume) after = await this.replay(model, index, after);
-      this.update(name, { state: 'swapping' });
-      const old = await resolveAlias(client, alias);
-      await client.indices.updateAliases({
-        actions: [
-          ...(old ? [{ remove: { index: old, alias } }] : []),
-          { add: { index, alias, is_write_index: true } },
-        ],
-      });
+      if (resume) after = await this.replay(group, after);
+      // Searchable before any reader sees it through the alias.
+      await engine.refresh(indices);
+      for (const { model } of group) this.update(model.projection.name, { state: 'swapping' });
+      const actions = [];
+      for (const { model, index } of group) {
+        const alias = names.alias(model.projection.name);
+        const old = await resolveAlias(client, alias);
+        if (old) actions.push({ remove: { index: old, alias } });
+        actions.push({ add: { index, alias, is_write_index: true } });
+      }
+      await client.indices.updateAliases({ actions });
     } finally {
       resume?.();
     }
-    if (!resume) after = await this.replay(model, index, after);
-    const old = await this.previousIndices(alias, index, name);
-    if (old.length > 0) {
-      setTimeout(() => {
-        void client.indices
-          .delete({ index: old.join(','), ignore_unavailable: true })
-          .catch((err: unknown) => this.log.warn({ err, old }, 'could not drop the old index'));
-      }, this.opts.dropOldAfterMs ?? 2000).unref();
+    if (!resume) {
+      after = await this.replay(group, after);
+      await engine.refresh(indices);
     }
-    this.update(name, { state: 'done', finishedAt: now(), fraction: 1, etaSeconds: 0 });
-    this.log.info({ name, index, position: after }, 'rebuild done; alias swapped');
-    return this.running.get(name)!;
+    for (const { model, index } of group) {
+      const name = model.projection.name;
+      const old = await this.previousIndices(names.alias(name), index, name);
+      if (old.length > 0) {
+        setTimeout(() => {
+          void client.indices
+            .delete({ index: old.join(','), ignore_unavailable: true })
+            .catch((err: unknown) => this.log.warn({ err, old }, 'could not drop the old index'));
+        }, this.opts.dropOldAfterMs ?? 2000).unref();
+      }
+      this.update(name, { state: 'done', finishedAt: now(), fraction: 1, etaSeconds: 0 });
+    }
+    this.log.info({ indices, position: after }, 'rebuild done; aliases swapped');
   }
 
-  /** Replays every event after `after` into `index`; returns the last position replayed. */
-  private async replay(model: ReadModel, index: string, after: string): Promise<string> {
-    const name = model.projection.name;
-    const pageSize = this.opts.pageSize ?? 1000;
+  /**
+   * Creates the indices (mapping and settings from the template) with refreshes and replicas
+   * off while they fill; returns the function that puts the template's values back, in one
+   * settings update.
+   */
+  private async createForFilling(indices: readonly string[]): Promise<() => Promise<void>> {
+    const { client } = this.opts;
+    const restore = new Map<string, string[]>();
+    await Promise.all(
+      indices.map(async (index) => {
+        const simulated = await client.indices.simulateIndexTemplate({ name: index });
+        const fromTemplate = simulated.template.settings.index ?? {};
+        const settings = {
+          refresh_interval: fromTemplate.refresh_interval ?? null,
+          number_of_replicas: fromTemplate.number_of_replicas ?? null,
+        };
+        await client.indices.create({
+          index,
+          settings: { refresh_interval: '-1', number_of_replicas: 0 },
+        });
+        const key = JSON.stringify(settings);
+        restore.set(key, [...(restore.get(key) ?? []), index]);
+      }),
+    );
+    return async () => {
+      for (const [settings, group] of restore) {
+        await client.indices.putSettings({
+          index: group.join(','),
+          settings: { index: JSON.parse(settings) as Record<string, unknown> },
+        });
+      }
+    };
+  }
+
+  /**
+   * Replays every event after `after` into the group's indices (each model sees only its
+   * stream types); returns the last position replayed.
+   */
+  private async replay(
+    group: ReadonlyArray<{ model: ReadModel; index: string }>,
+    after: string,
+  ): Promise<string> {
+    const pageSize = this.opts.pageSize ?? 5000;
     const started = Date.now();
-    const startProcessed = this.running.get(name)!.processed;
-    const streamTypes = model.projection.streamTypes;
-    for (;;) {
-      const page = await this.opts.source.readAll({
-        afterPosition: after,
+    const first = group[0]!.model.projection.name;
+    const startProcessed = this.running.get(first)!.processed;
+    // Empty stream types mean every event: then the pass cannot be narrowed.
+    const wanted = group.map((g) => g.model.projection.streamTypes);
+    const streamTypes = wanted.some((t) => t.length === 0) ? [] : [...new Set(wanted.flat())];
+    const read = (from: string) =>
+      this.opts.source.readAll({
+        afterPosition: from,
         limit: pageSize,
         ...(streamTypes.length > 0 ? { streamTypes } : {}),
       });
+    let next = read(after);
+    for (;;) {
+      const page = await next;
       if (page.length === 0) return after;
-      const result = await this.opts.engine.project(page, [{ model, index }]);
-      for (const [at, reason] of result.rejected) {
-        this.log.warn({ name, eventId: page[at]?.eventId, reason }, 'rebuild: event refused');
-      }
-      after = page.at(-1)!.position;
-      const p = this.running.get(name)!;
-      const processed = p.processed + page.length;
-      const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-      const rate = (processed - startProcessed) / seconds;
-      const head = BigInt(p.headPosition);
-      const fraction =
-        head > 0n ? Math.min(1, Number((BigInt(after) * 10_000n) / head) / 10_000) : 1;
-      const remaining = head > BigInt(after) ? Number(head - BigInt(after)) : 0;
-      this.update(name, {
-        processed,
-        position: after,
-        fraction,
-        eventsPerSecond: Math.round(rate),
-        // Positions stand in for events still to come (close enough for an estimate).
-        etaSeconds: rate > 0 ? Math.ceil(remaining / rate) : null,
-        refused: p.refused + result.rejected.size,
+      const last = page.at(-1)!.position;
+      // The event store reads the next page while Elasticsearch writes this one.
+      next = page.length < pageSize ? Promise.resolve([]) : read(last);
+      void next.catch(() => undefined); // awaited on the next turn; a failure here fails the rebuild then
+      const refused = await Promise.all(
+        group.map(async ({ model, index }) => {
+          const types = model.projection.streamTypes;
+          const events =
+            types.length === 0 ? page : page.filter((e) => types.includes(e.streamType));
+          if (events.length === 0) return 0;
+          const result = await this.opts.engine.project(events, [{ model, index }]);
+          for (const [at, reason] of result.rejected) {
+            this.log.warn(
+              { name: model.projection.name, eventId: events[at]?.eventId, reason },
+              'rebuild: event refused',
+            );
+          }
+          return result.rejected.size;
+        }),
+      );
+      after = last;
+      group.forEach(({ model }, i) => {
+        const name = model.projection.name;
+        const p = this.running.get(name)!;
+        const processed = p.processed + page.length;
+        const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+        const rate = (processed - startProcessed) / seconds;
+        const head = BigInt(p.headPosition);
+        const fraction =
+          head > 0n ? Math.min(1, Number((BigInt(after) * 10_000n) / head) / 10_000) : 1;
+        const remaining = head > BigInt(after) ? Number(head - BigInt(after)) : 0;
+        this.update(name, {
+          processed,
+          position: after,
+          fraction,
+          eventsPerSecond: Math.round(rate),
+          // Positions stand in for events still to come (close enough for an estimate).
+          etaSeconds: rate > 0 ? Math.ceil(remaining / rate) : null,
+          refused: p.refused + refused[i]!,
+        });
       });
       if (page.length < pageSize) return after;
     }
@@ -209,6 +301,24 @@ export class Rebuilder {
     const p = this.running.get(name);
     if (p) this.running.set(name, { ...p, ...patch });
   }
+}
+
+function initialProgress(name: string, index: string): RebuildProgress {
+  return {
+    name,
+    state: 'replaying',
+    index,
+    startedAt: now(),
+    finishedAt: null,
+    processed: 0,
+    position: '0',
+    headPosition: '0',
+    fraction: 0,
+    eventsPerSecond: 0,
+    etaSeconds: null,
+    refused: 0,
+    error: null,
+  };
 }
 
 const now = () => new Date().toISOString();

@@ -51,6 +51,102 @@ describe('ConsistencyTracker', () => {
     expect(await t.waitFor([token, other], 10)).toEqual([token]);
   });
 
+  describe('with a refresh function (applied and searchable are two watermarks)', () => {
+    const deferred = () => {
+      let resolve!: () => void;
+      let reject!: (err: Error) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    };
+
+    it('refreshes only when a request waits for an applied version, once for all of them', async () => {
+      const refresh = jest.fn(async () => undefined);
+      const t = new ConsistencyTracker({ refresh });
+      t.applied([
+        { ...token, version: 3 },
+        { streamType: 'room', streamId: 'r1', version: 1 },
+      ]);
+      expect(refresh).not.toHaveBeenCalled();
+      const answers = await Promise.all([
+        t.waitFor([token], 1000),
+        t.waitFor([{ streamType: 'room', streamId: 'r1', version: 1 }], 1000),
+        t.waitFor([token], 1000),
+      ]);
+      expect(answers).toEqual([[], [], []]);
+      expect(refresh).toHaveBeenCalledTimes(1);
+      // Searchable now: no further refresh.
+      expect(await t.waitFor([token], 1000)).toEqual([]);
+      expect(refresh).toHaveBeenCalledTimes(1);
+    });
+
+    it('does not count a refresh that started before the version was applied', async () => {
+      const first = deferred();
+      const refresh = jest
+        .fn<Promise<void>, []>()
+        .mockImplementationOnce(() => first.promise)
+        .mockImplementation(async () => undefined);
+      const t = new ConsistencyTracker({ refresh });
+      t.applied([{ ...token, version: 1 }]);
+      const early = t.waitFor([{ ...token, version: 1 }], 1000);
+      await new Promise((r) => setImmediate(r));
+      expect(refresh).toHaveBeenCalledTimes(1); // in flight
+      t.applied([{ ...token, version: 2 }]);
+      const late = t.waitFor([token], 1000);
+      const late2 = t.waitFor([token], 1000);
+      first.resolve();
+      expect(await early).toEqual([]);
+      expect(await late).toEqual([]);
+      expect(await late2).toEqual([]);
+      // The late waiters shared the one refresh queued behind the first.
+      expect(refresh).toHaveBeenCalledTimes(2);
+    });
+
+    it('waits for the announcement first, then refreshes', async () => {
+      const refresh = jest.fn(async () => undefined);
+      const t = new ConsistencyTracker({ refresh });
+      const waiting = t.waitFor([token], 60_000);
+      t.applied([token]);
+      expect(await waiting).toEqual([]);
+      expect(refresh).toHaveBeenCalledTimes(1);
+    });
+
+    it('answers from an earlier refresh for a version it covered', async () => {
+      const refresh = jest.fn(async () => undefined);
+      const t = new ConsistencyTracker({ refresh });
+      t.applied([{ ...token, version: 1 }]);
+      await t.waitFor([{ ...token, version: 1 }], 1000);
+      t.applied([token]); // version 2 applied, not refreshed
+      expect(t.versionOf(token)).toBe(1);
+      expect(await t.waitFor([{ ...token, version: 1 }], 1000)).toEqual([]);
+      expect(refresh).toHaveBeenCalledTimes(1);
+    });
+
+    it('names the tokens when the refresh does not finish in time; fails when it fails', async () => {
+      const never = deferred();
+      const t = new ConsistencyTracker({ refresh: () => never.promise });
+      t.applied([token]);
+      expect(await t.waitFor([token], 20)).toEqual([token]);
+      const failing = new ConsistencyTracker({
+        refresh: async () => {
+          throw new Error('elasticsearch down');
+        },
+      });
+      failing.applied([token]);
+      await expect(failing.waitFor([token], 1000)).rejects.toThrow('elasticsearch down');
+    });
+
+    it('refreshes for versions the lookup found applied', async () => {
+      const refresh = jest.fn(async () => undefined);
+      const lookup = jest.fn(async () => new Map([['customer:c1', 2]]));
+      const t = new ConsistencyTracker({ lookup, refresh });
+      expect(await t.waitFor([token], 1000)).toEqual([]);
+      expect(refresh).toHaveBeenCalledTimes(1);
+    });
+  });
+
   it('asks the lookup once for streams it has not heard of', async () => {
     const lookup = jest.fn(async () => new Map([['customer:c1', 5]]));
     const t = new ConsistencyTracker({ lookup });

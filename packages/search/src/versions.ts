@@ -3,11 +3,11 @@ import { streamKey, type VersionLookup } from './consistency';
 import type { IndexNames, ReadModel } from './read-model';
 
 /**
- * The searchable version of each stream, read from the read model that owns the stream's
- * documents. A search (not a get) on purpose: it sees only refreshed documents, which is
- * what "reflected and searchable" means.
+ * The applied version of each stream, read in real time (`mget`) from the read model that
+ * owns the stream's documents. Applied, not necessarily searchable: the tracker refreshes
+ * before it answers (see docs/read-your-writes.md).
  */
-export function searchableVersions(
+export function appliedVersions(
   client: Client,
   names: IndexNames,
   models: readonly ReadModel[],
@@ -20,16 +20,16 @@ export function searchableVersions(
     for (const [streamType, ids] of byType) {
       const owner = models.find((m) => m.projection.ownStreamType === streamType);
       if (!owner) continue;
-      const res = await client.search<{ version?: number }>({
+      const res = await client.mget<{ version?: number }>({
         index: names.alias(owner.projection.name),
-        query: { ids: { values: ids } },
+        ids,
         _source: ['version'],
-        size: ids.length,
+        realtime: true,
       });
-      for (const hit of res.hits.hits) {
-        const version = hit._source?.version;
+      for (const d of res.docs) {
+        const version = 'found' in d && d.found ? d._source?.version : undefined;
         if (typeof version === 'number')
-          found.set(streamKey({ streamType, streamId: hit._id! }), version);
+          found.set(streamKey({ streamType, streamId: d._id }), version);
       }
     }
     return found;

@@ -1,0 +1,140 @@
+import type { EventEnvelope, ReadModelProjection } from '@cqrs/core';
+import { createTestIndexPrefix, type TestIndexPrefix } from '@cqrs/testing';
+import pino from 'pino';
+import { ProjectionEngine, type ProjectionTarget } from './engine';
+
+/** A join like the hotel's reservations: orders show their person's name. */
+interface OrderDoc {
+  kind: 'order' | 'person';
+  id: string;
+  personId: string | null;
+  personName: string | null;
+  nameVersion: number;
+}
+
+const ordersProjection: ReadModelProjection<OrderDoc> = {
+  name: 'orders',
+  streamTypes: ['order', 'person'],
+  targets: (e) =>
+    e.streamType === 'order'
+      ? [{ id: e.streamId }]
+      : [{ id: `person:${e.streamId}` }, { field: 'personId', value: e.streamId }],
+  lookups: (e) => (e.type === 'OrderPlaced' ? [`person:${String(e.data.personId)}`] : []),
+  evolve(doc, e, ctx) {
+    if (e.streamType === 'order') {
+      if (doc) return undefined;
+      const ref = ctx.lookup(`person:${String(e.data.personId)}`);
+      return {
+        kind: 'order',
+        id: e.streamId,
+        personId: String(e.data.personId),
+        personName: ref?.personName ?? null,
+        nameVersion: ref?.nameVersion ?? 0,
+      };
+    }
+    const base = doc ?? {
+      kind: 'person',
+      id: ctx.id,
+      personId: e.streamId,
+      personName: null,
+      nameVersion: 0,
+    };
+    if (base.nameVersion >= e.version) return undefined;
+    return { ...base, personName: String(e.data.name), nameVersion: e.version };
+  },
+};
+
+let position = 0;
+const event = (streamType: string, streamId: string, version: number, type: string, data = {}) =>
+  ({
+    eventId: `e${++position}`,
+    streamType,
+    streamId,
+    version,
+    position: String(position),
+    type,
+    schemaVersion: 1,
+    occurredAt: new Date().toISOString(),
+    data,
+    metadata: {},
+  }) as EventEnvelope;
+
+describe('ProjectionEngine (Elasticsearch)', () => {
+  let es: TestIndexPrefix;
+  const log = pino({ level: 'silent' });
+
+  beforeAll(async () => {
+    es = await createTestIndexPrefix('engine');
+  });
+  afterAll(() => es?.drop());
+
+  /** An index that never refreshes by itself: only the engine's refreshes make documents searchable. */
+  async function target(name: string): Promise<ProjectionTarget> {
+    const index = `${es.prefix}-${name}`;
+    await es.client.indices.create({
+      index,
+      settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '-1' },
+      mappings: {
+        dynamic: 'strict',
+        properties: {
+          kind: { type: 'keyword' },
+          id: { type: 'keyword' },
+          personId: { type: 'keyword' },
+          personName: { type: 'keyword' },
+          nameVersion: { type: 'long' },
+        },
+      },
+    });
+    return { index, model: { projection: ordersProjection, mappings: {} } };
+  }
+  const doc = async (t: ProjectionTarget, id: string) =>
+    (await es.client.get<OrderDoc>({ index: t.index, id }))._source;
+  const searchable = async (t: ProjectionTarget, personName: string) =>
+    (await es.client.search({ index: t.index, query: { term: { personName } } })).hits.hits.length;
+
+  it('finds documents of earlier, unrefreshed batches for the join', async () => {
+    const engine = new ProjectionEngine({ client: es.client, logger: log });
+    const t = await target('unrefreshed');
+    await engine.project(
+      [
+        event('person', 'p1', 1, 'PersonNamed', { name: 'Ada' }),
+        event('order', 'o1', 1, 'OrderPlaced', { personId: 'p1' }),
+      ],
+      [t],
+    );
+    await engine.project([event('order', 'o2', 1, 'OrderPlaced', { personId: 'p1' })], [t]);
+    // Nothing is searchable yet; the rename must still reach both orders.
+    await engine.project([event('person', 'p1', 2, 'PersonNamed', { name: 'Ada L.' })], [t]);
+    expect(await doc(t, 'o1')).toMatchObject({ personName: 'Ada L.', nameVersion: 2 });
+    expect(await doc(t, 'o2')).toMatchObject({ personName: 'Ada L.', nameVersion: 2 });
+
+    await engine.refresh([t.index]);
+    expect(await searchable(t, 'Ada L.')).toBe(3);
+    // After the refresh the search finds them: a later rename still reaches both.
+    await engine.project([event('person', 'p1', 3, 'PersonNamed', { name: 'Ada King' })], [t]);
+    expect(await doc(t, 'o2')).toMatchObject({ personName: 'Ada King' });
+    await engine.project([], [t], true);
+  });
+
+  it('refreshes by itself when it remembers too many unrefreshed documents', async () => {
+    const engine = new ProjectionEngine({ client: es.client, logger: log, maxUnrefreshed: 2 });
+    const t = await target('bounded');
+    await engine.project(
+      [
+        event('person', 'p2', 1, 'PersonNamed', { name: 'Grace' }),
+        event('order', 'o3', 1, 'OrderPlaced', { personId: 'p2' }),
+        event('order', 'o4', 1, 'OrderPlaced', { personId: 'p2' }),
+      ],
+      [t],
+    );
+    expect(await searchable(t, 'Grace')).toBe(0);
+    await engine.project([event('person', 'p2', 2, 'PersonNamed', { name: 'Grace H.' })], [t]);
+    expect(await doc(t, 'o3')).toMatchObject({ personName: 'Grace H.' });
+    expect(await doc(t, 'o4')).toMatchObject({ personName: 'Grace H.' });
+    // The first batch's three documents were refreshed before the second batch (a search
+    // sees them), the rename not yet.
+    expect(await searchable(t, 'Grace')).toBe(3);
+    await engine.project([event('order', 'o5', 1, 'OrderPlaced', { personId: 'p2' })], [t], true);
+    expect(await searchable(t, 'Grace H.')).toBe(4);
+  });
+});
