@@ -19,7 +19,7 @@ import {
   type MachineEvent,
   type Rejection,
 } from './definition';
-import { applyEvent } from './replay';
+import { tryEvent } from './replay';
 
 /** A command whose type is known to the aggregate and whose payload passed validation. */
 export interface ValidCommand {
@@ -130,9 +130,8 @@ export async function decide(
   }
   let next = state;
   for (const event of proposed) {
-    const snapshot = next.snapshot as AnyMachineSnapshot;
-    if (!snapshot.can(event)) throw refusal(next, event);
-    next = applyEvent(definition, next, event, next.version + 1);
+    // One transition: it both checks the event (guards included) and applies it.
+    next = tryEvent(definition, next, event, next.version + 1) ?? throwRefusal(next, event);
   }
   return {
     events: proposed.map((e) => ({
@@ -159,6 +158,10 @@ export function lifecycleRejection(
     'lifecycle',
     `${eventType} is not allowed: ${state.aggregateType} ${state.aggregateId} is in state ${JSON.stringify(state.value)}`,
   );
+}
+
+function throwRefusal(state: AggregateState, event: MachineEvent): never {
+  throw refusal(state, event);
 }
 
 /**

@@ -47,16 +47,28 @@ export function applyEvent(
   event: MachineEvent,
   version: number,
 ): AggregateState {
+  const next = tryEvent(definition, state, event, version);
+  if (!next) {
+    throw new Error(
+      `${definition.type} ${state.aggregateId}: event ${event.type} (version ${version}) ` +
+        `is not accepted in state ${JSON.stringify(state.value)}`,
+    );
+  }
+  return next;
+}
+
+/** The state after `event`, or undefined when the machine has no transition for it now. */
+export function tryEvent(
+  definition: AnyAggregateDefinition,
+  state: AggregateState,
+  event: MachineEvent,
+  version: number,
+): AggregateState | undefined {
   const previous = state.snapshot as AnyMachineSnapshot;
   const next = pureTransitions(definition.machine).next(previous, event);
   // XState returns the very same snapshot when no transition is enabled (and for a
   // targetless transition without actions); only then is the costlier `can` needed.
-  if (next === previous && !previous.can(event)) {
-    throw new Error(
-      `${definition.type} ${state.aggregateId}: event ${event.type} (version ${version}) ` +
-        `is not accepted in state ${JSON.stringify(previous.value)}`,
-    );
-  }
+  if (next === previous && !previous.can(event)) return undefined;
   return stateAt(definition, state.aggregateId, next, version);
 }
 

@@ -7,6 +7,9 @@ export class AggregateActor {
   /** Undefined until loaded, and again after an append whose outcome is unknown. */
   state: AggregateState | undefined;
   lastUsedAt: number;
+  /** Neighbours in the cache's use order (see ActorCache). */
+  older: AggregateActor | undefined;
+  newer: AggregateActor | undefined;
 
   constructor(
     readonly key: string,
@@ -23,12 +26,18 @@ export class AggregateActor {
 }
 
 /**
- * Bounded LRU of actors (a Map keeps insertion order: re-inserting on use moves an actor
- * to the young end). Busy actors are never evicted, so the bound may be exceeded briefly
- * when every cached actor is working.
+ * Bounded LRU of actors: a Map finds them, a doubly linked list through the actors keeps the
+ * use order (oldest first). Busy actors are never evicted, so the bound may be exceeded
+ * briefly when every cached actor is working.
+ *
+ * Not a Map's insertion order alone: deleting from the front of a Map leaves holes that
+ * every later iteration from the front walks over again, so evicting one actor per command
+ * (a full cache of new aggregates) cost more than the rest of the runtime together.
  */
 export class ActorCache {
   private readonly actors = new Map<string, AggregateActor>();
+  private oldest: AggregateActor | undefined;
+  private newest: AggregateActor | undefined;
 
   constructor(
     private readonly maxSize: number,
@@ -47,25 +56,34 @@ export class ActorCache {
   use(key: string, create: () => AggregateActor, now: number): AggregateActor {
     let actor = this.actors.get(key);
     if (actor) {
-      this.actors.delete(key);
-    } else {
-      actor = create();
+      actor.lastUsedAt = now;
+      if (actor !== this.newest) {
+        this.unlink(actor);
+        this.append(actor);
+      }
+      // Over the bound only when every actor was busy at the last insert.
+      if (this.actors.size > this.maxSize) this.shrink(actor);
+      return actor;
     }
+    actor = create();
     actor.lastUsedAt = now;
     this.actors.set(key, actor);
-    if (this.actors.size > this.maxSize) this.evictOldest(this.actors.size - this.maxSize, key);
-    this.onSizeChanged(this.actors.size);
+    this.append(actor);
+    if (this.actors.size > this.maxSize) this.shrink(actor);
+    else this.onSizeChanged(this.actors.size);
     return actor;
   }
 
   /** Passivates actors idle since before `idleSince`; returns how many. */
   passivateIdle(idleSince: number): number {
     let removed = 0;
-    for (const [key, actor] of this.actors) {
+    for (let actor = this.oldest; actor;) {
+      const next = actor.newer;
       if (!actor.busy && actor.lastUsedAt < idleSince) {
-        this.actors.delete(key);
+        this.remove(actor);
         removed++;
       }
+      actor = next;
     }
     if (removed > 0) this.onSizeChanged(this.actors.size);
     return removed;
@@ -76,17 +94,48 @@ export class ActorCache {
   }
 
   clear(): void {
+    for (let actor = this.oldest; actor;) {
+      const next = actor.newer;
+      actor.older = actor.newer = undefined;
+      actor = next;
+    }
+    this.oldest = this.newest = undefined;
     this.actors.clear();
     this.onSizeChanged(0);
   }
 
-  private evictOldest(count: number, keep: string): void {
-    let left = count;
-    for (const [key, actor] of this.actors) {
-      if (left === 0) return;
-      if (actor.busy || key === keep) continue;
-      this.actors.delete(key);
-      left--;
+  /** Evicts the oldest idle actors down to the bound (never `keep`, the one just used). */
+  private shrink(keep: AggregateActor): void {
+    let left = this.actors.size - this.maxSize;
+    for (let actor = this.oldest; actor && left > 0;) {
+      const next = actor.newer;
+      if (!actor.busy && actor !== keep) {
+        this.remove(actor);
+        left--;
+      }
+      actor = next;
     }
+    this.onSizeChanged(this.actors.size);
+  }
+
+  private remove(actor: AggregateActor): void {
+    this.actors.delete(actor.key);
+    this.unlink(actor);
+  }
+
+  private append(actor: AggregateActor): void {
+    actor.older = this.newest;
+    actor.newer = undefined;
+    if (this.newest) this.newest.newer = actor;
+    else this.oldest = actor;
+    this.newest = actor;
+  }
+
+  private unlink(actor: AggregateActor): void {
+    if (actor.older) actor.older.newer = actor.newer;
+    else this.oldest = actor.newer;
+    if (actor.newer) actor.newer.older = actor.older;
+    else this.newest = actor.older;
+    actor.older = actor.newer = undefined;
   }
 }

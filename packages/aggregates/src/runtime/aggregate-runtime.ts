@@ -257,7 +257,7 @@ export class AggregateRuntime {
       if (pinned !== undefined && state.version !== pinned) {
         throw new ConcurrencyConflictError(this.streamName(actor), pinned, state.version);
       }
-      const decision = await decide(definition, state, valid, this.deps());
+      const decision = await decide(definition, state, valid, this.deps);
       let result: AppendResult;
       try {
         result = await this.store.appendToStream({
@@ -266,7 +266,7 @@ export class AggregateRuntime {
           expectedVersion: state.version,
           events: decision.events,
           metadata: request.metadata,
-          ...(request.idempotency ? { idempotency: request.idempotency } : {}),
+          idempotency: request.idempotency,
         });
       } catch (error) {
         if (!(error instanceof ConcurrencyConflictError)) {
@@ -309,14 +309,13 @@ export class AggregateRuntime {
     return { result: record.result, created: record.result.events[0]?.version === 1 };
   }
 
-  private deps(): DecideDeps {
-    return {
-      now: () => this.clock.now(),
-      newId: this.newId,
-      load: <D extends AnyAggregateDefinition>(definition: D, aggregateId: string) =>
-        this.readStrongly(definition, aggregateId) as Promise<AggregateState<MachineOf<D>>>,
-    };
-  }
+  /** What decisions may use; one object for all of them (it holds no per-command state). */
+  private readonly deps: DecideDeps = {
+    now: () => this.clock.now(),
+    newId: () => this.newId(),
+    load: <D extends AnyAggregateDefinition>(definition: D, aggregateId: string) =>
+      this.readStrongly(definition, aggregateId) as Promise<AggregateState<MachineOf<D>>>,
+  };
 
   /**
    * Another aggregate's state for a decision: read from the store, starting from its cached
