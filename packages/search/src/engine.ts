@@ -8,6 +8,13 @@ import type { ReadModel } from './read-model';
 export interface ProjectionTarget {
   readonly model: ReadModel;
   readonly index: string;
+  /**
+   * `index` is a concrete index, not an alias (a rebuild's new index): the documents this
+   * engine wrote there are not read back while it remembers them. Sound because `if_seq_no`
+   * on one concrete index catches any other writer (the write conflicts and is re-read); an
+   * alias may move to an index where the same seq_no means another state.
+   */
+  readonly trustOwnWrites?: boolean;
 }
 
 export interface BatchResult {
@@ -41,11 +48,16 @@ interface Entry {
 /** A document this engine wrote that a search may not see yet. */
 interface Written {
   readonly doc: object;
+  readonly seqNo: number | undefined;
+  readonly primaryTerm: number | undefined;
   /** Write counter at the time the bulk that wrote it returned. */
   readonly gen: number;
 }
 
 const MGET_CHUNK = 1000;
+/** Documents per bulk request at least; a larger write is split into this many requests. */
+const BULK_CHUNK_MIN = 250;
+const BULK_PARALLEL = 2;
 const DISCOVER_PAGE = 1000;
 
 /**
@@ -149,7 +161,7 @@ export class ProjectionEngine {
 
   private async attempt(
     events: readonly EventEnvelope[],
-    { model, index }: ProjectionTarget,
+    { model, index, trustOwnWrites }: ProjectionTarget,
     rejected: Map<number, string>,
   ): Promise<{ written: number; conflicts: number; retryable: number }> {
     const projection = model.projection;
@@ -175,9 +187,36 @@ export class ProjectionEngine {
 
     const state = new Map<string, Entry>();
     if (!projection.appendOnly) {
-      for (const id of await this.discover(index, matches)) ids.add(id);
       for (const id of this.discoverUnrefreshed(index, matches)) ids.add(id);
-      await this.load(index, [...ids], state);
+      if (trustOwnWrites) {
+        const written = this.unrefreshed.get(index);
+        for (const id of ids) {
+          const w = written?.get(id);
+          if (!w || w.seqNo === undefined) continue;
+          state.set(id, {
+            doc: w.doc,
+            seqNo: w.seqNo,
+            ...(w.primaryTerm !== undefined ? { primaryTerm: w.primaryTerm } : {}),
+            dirty: false,
+            sources: new Set(),
+          });
+        }
+      }
+      // The documents named by id are read while the join's search runs; what the search
+      // adds (usually already among them) is read after it.
+      const [found] = await Promise.all([
+        this.discover(index, matches),
+        this.load(
+          index,
+          [...ids].filter((id) => !state.has(id)),
+          state,
+        ),
+      ]);
+      await this.load(
+        index,
+        found.filter((id) => !state.has(id)),
+        state,
+      );
     }
     const entry = (id: string): Entry => {
       let e = state.get(id);
@@ -230,32 +269,50 @@ export class ProjectionEngine {
       }
       operations.push(e.doc);
     }
-    const res = await this.call('bulk', () => this.client.bulk({ operations }));
+    // A bulk request is indexed by one write thread per shard: a large batch goes as a few
+    // requests side by side, so a single-shard index uses more than one thread.
+    const chunks: unknown[][] = [];
+    const size = 2 * Math.max(BULK_CHUNK_MIN, Math.ceil(dirty.length / BULK_PARALLEL));
+    for (let i = 0; i < operations.length; i += size) chunks.push(operations.slice(i, i + size));
+    const responses = await Promise.all(
+      chunks.map((chunk) => this.call('bulk', () => this.client.bulk({ operations: chunk }))),
+    );
     let written = 0;
     let conflicts = 0;
     let retryable = 0;
     const remembered = projection.appendOnly ? undefined : this.unrefreshedOf(index);
     const gen = ++this.writes;
-    res.items.forEach((item, i) => {
-      const result = Object.values(item)[0] as estypes.BulkResponseItem;
-      const outcome = classifyItem(result);
-      if (outcome === 'ok') {
-        written++;
-        if (remembered) {
-          const [id, e] = dirty[i]!;
-          remembered.delete(id);
-          remembered.set(id, { doc: e.doc!, gen });
+    responses
+      .flatMap((res) => res.items)
+      .forEach((item, i) => {
+        const result = Object.values(item)[0] as estypes.BulkResponseItem;
+        const outcome = classifyItem(result);
+        if (outcome === 'ok') {
+          written++;
+          if (remembered) {
+            const [id, e] = dirty[i]!;
+            remembered.delete(id);
+            remembered.set(id, {
+              doc: e.doc!,
+              seqNo: result._seq_no,
+              primaryTerm: result._primary_term,
+              gen,
+            });
+          }
         }
-      }
-      // An append-only document that exists already is this event, delivered again.
-      else if (outcome === 'conflict' && !projection.appendOnly) conflicts++;
-      else if (outcome === 'retryable') retryable++;
-      else if (outcome === 'permanent') {
-        const reason = `${projection.name}/${dirty[i]![0]}: ${describeItemError(result)}`;
-        for (const at of dirty[i]![1].sources) rejected.set(at, reason);
-        this.log.warn({ reason }, 'document refused by Elasticsearch');
-      }
-    });
+        // An append-only document that exists already is this event, delivered again.
+        else if (outcome === 'conflict' && !projection.appendOnly) {
+          conflicts++;
+          // Somebody else wrote it: the next attempt reads it instead of trusting our copy.
+          const w = remembered?.get(dirty[i]![0]);
+          if (w) remembered!.set(dirty[i]![0], { ...w, seqNo: undefined });
+        } else if (outcome === 'retryable') retryable++;
+        else if (outcome === 'permanent') {
+          const reason = `${projection.name}/${dirty[i]![0]}: ${describeItemError(result)}`;
+          for (const at of dirty[i]![1].sources) rejected.set(at, reason);
+          this.log.warn({ reason }, 'document refused by Elasticsearch');
+        }
+      });
     return { written, conflicts, retryable };
   }
 

@@ -136,7 +136,10 @@ export class Projector {
   /** Finishes the batch being written, then holds new ones (a rebuild's final catch-up). */
   async pause(): Promise<void> {
     this.paused = true;
+    // Forget the timer, or `schedule` would take the cleared one for a running one and never
+    // close a batch again after `resume` (below maxBatch).
     clearTimeout(this.timer);
+    this.timer = undefined;
     await this.flushing;
   }
 
@@ -149,6 +152,7 @@ export class Projector {
     this.stopped = true;
     await this.consumer?.stop();
     clearTimeout(this.timer);
+    this.timer = undefined;
     await this.flushing;
   }
 

@@ -252,7 +252,9 @@ export class Rebuilder {
           const events =
             types.length === 0 ? page : page.filter((e) => types.includes(e.streamType));
           if (events.length === 0) return 0;
-          const result = await this.opts.engine.project(events, [{ model, index }]);
+          const result = await this.opts.engine.project(events, [
+            { model, index, trustOwnWrites: true },
+          ]);
           for (const [at, reason] of result.rejected) {
             this.log.warn(
               { name: model.projection.name, eventId: events[at]?.eventId, reason },
