@@ -148,6 +148,7 @@ export const r4: Benchmark = {
         prefetch: PREFETCH,
         maxBatch: MAX_BATCH,
         maxDelayMs: 5,
+        refresh: () => engine.refresh(readModels.map((m) => names.alias(m.projection.name))),
       });
       const started = performance.now();
       await projector.start();

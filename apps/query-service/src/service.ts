@@ -41,6 +41,8 @@ export interface QueryServiceConfig {
   /** Events per Elasticsearch batch at most (default: half the prefetch). */
   readonly maxBatch?: number;
   readonly batchDelayMs: number;
+  /** Refresh what the projector applied at most this often when it has no backlog (default 250; 0: never). */
+  readonly refreshEveryMs?: number;
 }
 
 export interface QueryService {
@@ -114,6 +116,8 @@ export async function createQueryService(
         prefetch: config.prefetch,
         ...(config.maxBatch !== undefined ? { maxBatch: config.maxBatch } : {}),
         maxDelayMs: config.batchDelayMs,
+        refresh: () => tracker.refreshApplied(),
+        ...(config.refreshEveryMs !== undefined ? { refreshEveryMs: config.refreshEveryMs } : {}),
         metrics,
         onApplied: (streams, position) => {
           tracker.applied(streams);

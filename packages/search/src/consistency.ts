@@ -68,6 +68,14 @@ export class ConsistencyTracker {
     for (const s of streams) this.record(streamKey(s), s.version);
   }
 
+  /**
+   * Makes everything applied so far searchable, joining a refresh in flight that covers it
+   * (for a projector that wants plain searches to see its writes soon).
+   */
+  refreshApplied(): Promise<void> {
+    return this.opts.refresh ? this.refreshUpTo(this.seq) : Promise.resolve();
+  }
+
   /** The version known to be searchable, if any. */
   versionOf(stream: { streamType: string; streamId: string }): number | undefined {
     const s = this.streams.get(streamKey(stream));

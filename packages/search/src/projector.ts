@@ -32,6 +32,15 @@ export interface ProjectorOptions {
   readonly maxDelayMs?: number;
   readonly deliveryLimit?: number;
   /**
+   * Makes what was applied searchable (the query service passes the consistency tracker's
+   * coalesced refresh, so waiting reads profit from it too). Called off the ack path, at most
+   * once per `refreshEveryMs`, after a batch that leaves no backlog: what a plain search sees
+   * is then about that old, while a backlog is drained without refreshes in its way.
+   */
+  readonly refresh?: () => Promise<void>;
+  /** Default 250 ms; 0 leaves searchability to the index's refresh interval and waiting reads. */
+  readonly refreshEveryMs?: number;
+  /**
    * Called after every batch is written (applied: a real-time get sees it; searchable after
    * the next refresh, see ConsistencyTracker).
    */
@@ -67,6 +76,8 @@ export class Projector {
   private consumer: Consumer | undefined;
   private position = '0';
   private lastOccurredAt: number | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private lastRefreshAt = 0;
   private readonly metrics;
 
   constructor(private readonly opts: ProjectorOptions) {
@@ -154,6 +165,7 @@ export class Projector {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.flushing;
+    clearTimeout(this.refreshTimer);
   }
 
   /** Messages waiting in the projector's queue and its dead-letter queue. */
@@ -206,6 +218,7 @@ export class Projector {
       try {
         const result = await this.opts.engine.project(events, this.opts.targets);
         this.settle(batch, result.rejected, startedAt);
+        this.scheduleRefresh(this.pending.length >= this.maxBatch);
         this.metrics.batchSize.observe(batch.length);
         this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
         return;
@@ -219,6 +232,19 @@ export class Projector {
         await sleep(Math.min(5000, 100 * 2 ** Math.min(attempt, 6)));
       }
     }
+  }
+
+  /** At most one refresh in flight and one per interval; none while a backlog drains. */
+  private scheduleRefresh(backlog: boolean): void {
+    const { refresh, refreshEveryMs = 250 } = this.opts;
+    if (!refresh || refreshEveryMs <= 0 || backlog || this.refreshTimer || this.stopped) return;
+    const wait = Math.max(0, this.lastRefreshAt + refreshEveryMs - Date.now());
+    this.refreshTimer = setTimeout(() => {
+      this.lastRefreshAt = Date.now();
+      void refresh()
+        .catch((err: unknown) => this.log.warn({ err }, 'refresh failed'))
+        .finally(() => (this.refreshTimer = undefined));
+    }, wait);
   }
 
   private settle(

@@ -138,6 +138,16 @@ describe('ConsistencyTracker', () => {
       await expect(failing.waitFor([token], 1000)).rejects.toThrow('elasticsearch down');
     });
 
+    it('lets a projector refresh what it applied, which waiting reads then need not repeat', async () => {
+      const refresh = jest.fn(async () => undefined);
+      const t = new ConsistencyTracker({ refresh });
+      await t.refreshApplied(); // nothing applied yet
+      t.applied([token]);
+      await t.refreshApplied();
+      expect(await t.waitFor([token], 1000)).toEqual([]);
+      expect(refresh).toHaveBeenCalledTimes(1);
+    });
+
     it('refreshes for versions the lookup found applied', async () => {
       const refresh = jest.fn(async () => undefined);
       const lookup = jest.fn(async () => new Map([['customer:c1', 2]]));
