@@ -52,8 +52,8 @@ export interface CommandExecutor {
 }
 
 /**
- * One command end to end: cheap checks first (unknown type/command, payload), then - with an
- * Idempotency-Key - a claim on the key (409 while another request holds it, 422 when it was
+ * One command end to end: cheap checks first (unknown type; with an Idempotency-Key also the
+ * command and its payload), then - with a key - a claim on the key (409 while another request holds it, 422 when it was
  * used for another command, the original answer when it completed), then the runtime's
  * decide + append, which completes the claim in the append transaction.
  */
@@ -72,8 +72,10 @@ export async function executeCommand(
         aggregateType: request.aggregateType,
       });
     }
-    parseCommand(definition, request.command);
     if (request.idempotencyKey !== undefined) {
+      // Before claiming the key: a command that can never run must not hold one. Without a
+      // key the runtime's own check (the same function, first thing it does) is enough.
+      parseCommand(definition, request.command);
       idempotency = {
         key: request.idempotencyKey,
         fingerprint: fingerprintOf({
