@@ -22,7 +22,7 @@ async function main(): Promise<void> {
       prefetch: int('PROJECTOR_PREFETCH', 2000, 1, 10_000),
       maxBatch: int('PROJECTOR_MAX_BATCH', 1000, 1, 5000),
       batchDelayMs: int('PROJECTOR_BATCH_DELAY_MS', 5, 0, 1000),
-      refreshEveryMs: int('PROJECTOR_REFRESH_INTERVAL_MS', 250, 0, 60_000),
+      refreshEveryMs: int('PROJECTOR_REFRESH_INTERVAL_MS', 100, 0, 60_000),
     });
     const service = await createQueryService(
       {

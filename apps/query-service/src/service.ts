@@ -41,7 +41,7 @@ export interface QueryServiceConfig {
   /** Events per Elasticsearch batch at most (default: half the prefetch). */
   readonly maxBatch?: number;
   readonly batchDelayMs: number;
-  /** Refresh what the projector applied at most this often when it has no backlog (default 250; 0: never). */
+  /** Refresh what the projector applied at most this often when it has no backlog (default 100; 0: never). */
   readonly refreshEveryMs?: number;
 }
 

@@ -38,7 +38,7 @@ export interface ProjectorOptions {
    * is then about that old, while a backlog is drained without refreshes in its way.
    */
   readonly refresh?: () => Promise<void>;
-  /** Default 250 ms; 0 leaves searchability to the index's refresh interval and waiting reads. */
+  /** Default 100 ms; 0 leaves searchability to the index's refresh interval and waiting reads. */
   readonly refreshEveryMs?: number;
   /**
    * Called after every batch is written (applied: a real-time get sees it; searchable after
@@ -236,7 +236,7 @@ export class Projector {
 
   /** At most one refresh in flight and one per interval; none while a backlog drains. */
   private scheduleRefresh(backlog: boolean): void {
-    const { refresh, refreshEveryMs = 250 } = this.opts;
+    const { refresh, refreshEveryMs = 100 } = this.opts;
     if (!refresh || refreshEveryMs <= 0 || backlog || this.refreshTimer || this.stopped) return;
     const wait = Math.max(0, this.lastRefreshAt + refreshEveryMs - Date.now());
     this.refreshTimer = setTimeout(() => {
