@@ -24,26 +24,49 @@ const source: Knex.MigrationSource<readonly [string, Migration]> = {
 const config: Knex.MigratorConfig = { migrationSource: source, tableName: 'schema_migrations' };
 
 /**
- * Brings the schema up to date (idempotent). Several processes may start at once: Knex's
- * migration lock makes the losers fail fast (or race on creating the lock table), so they
- * wait and try again - by then the winner has usually migrated and there is nothing to do.
+ * Brings the schema up to date (idempotent). Several processes may start at once (every app
+ * migrates on start): a server-side named lock per database (`GET_LOCK`, held on one pooled
+ * connection while Knex migrates on another) serialises them, so the later ones find nothing to
+ * do. Knex's own lock table alone makes losers fail, and its creation races. Needs a pool of at
+ * least two connections.
  */
-export async function migrate(knex: Knex, attempts = 20): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
+export async function migrate(knex: Knex, lockTimeoutSeconds = 120): Promise<void> {
+  const conn = (await knex.client.acquireConnection()) as RawConnection;
+  try {
+    const [row] = await rawQuery(
+      conn,
+      "SELECT GET_LOCK(CONCAT('cqrs_migrate:', DATABASE()), ?) AS got",
+      [lockTimeoutSeconds],
+    );
+    if (Number(row?.got) !== 1) {
+      throw new Error(
+        `Timed out after ${lockTimeoutSeconds}s waiting for another process's migration`,
+      );
+    }
     try {
       await knex.migrate.latest(config);
-      return;
-    } catch (err) {
-      if (attempt >= attempts || !isMigrationRace(err)) throw err;
-      await new Promise((r) => setTimeout(r, 100 + Math.random() * 200 * attempt));
+    } finally {
+      await rawQuery(conn, "SELECT RELEASE_LOCK(CONCAT('cqrs_migrate:', DATABASE()))", []);
     }
+  } finally {
+    await knex.client.releaseConnection(conn);
   }
 }
 
-function isMigrationRace(err: unknown): boolean {
-  const e = err as { name?: string; code?: string };
-  return (
-    e.name === 'MigrationLocked' || e.code === 'ER_TABLE_EXISTS_ERROR' || e.code === 'ER_DUP_ENTRY'
+/** The driver's (mysql2) callback connection that Knex's pool hands out. */
+interface RawConnection {
+  query(sql: string, values: unknown[], cb: (err: Error | null, rows: unknown) => void): void;
+}
+
+function rawQuery(
+  conn: RawConnection,
+  sql: string,
+  values: unknown[],
+): Promise<Array<Record<string, unknown>>> {
+  return new Promise((resolve, reject) =>
+    conn.query(sql, values, (err, rows) =>
+      err ? reject(err) : resolve(rows as Array<Record<string, unknown>>),
+    ),
   );
 }
 
