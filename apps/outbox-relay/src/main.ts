@@ -16,6 +16,7 @@ async function main(): Promise<void> {
       logLevel: commonEnv.logLevel,
       port: port('RELAY_PORT', 3002),
       pollIntervalMs: int('RELAY_POLL_INTERVAL_MS', 50, 1, 60_000),
+      minPollIntervalMs: int('RELAY_MIN_POLL_INTERVAL_MS', 5, 1, 60_000),
       batchSize: int('RELAY_BATCH_SIZE', 500, 1, 10_000),
       maxInFlight: int('RELAY_MAX_IN_FLIGHT', 256, 1, 65_535),
       confirmTimeoutMs: int('RELAY_CONFIRM_TIMEOUT_MS', 10_000, 100, 600_000),

@@ -9,7 +9,10 @@ export interface RelayConfig {
   readonly mysqlUrl: string;
   readonly amqpUrl: string;
   readonly eventsExchange: string;
+  /** Longest pause between probes of an idle outbox. */
   readonly pollIntervalMs: number;
+  /** Shortest pause, while rows keep coming (the pause grows with the idle time). */
+  readonly minPollIntervalMs: number;
   readonly batchSize: number;
   readonly maxInFlight: number;
   readonly confirmTimeoutMs: number;
@@ -61,6 +64,7 @@ export async function createRelayService(config: RelayConfig, log: Logger): Prom
     metrics: createRelayMetrics(registry, () => outboxStats(knex)),
     batchSize: config.batchSize,
     pollIntervalMs: config.pollIntervalMs,
+    minPollIntervalMs: config.minPollIntervalMs,
     retentionSeconds: config.retentionSeconds,
     purgeIntervalMs: config.purgeIntervalMs,
     purgeBatchSize: config.purgeBatchSize,

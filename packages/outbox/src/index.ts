@@ -13,6 +13,8 @@ export {
 } from './outbox-message';
 export {
   fetchUnpublished,
+  fetchUnpublishedIds,
+  fetchOutboxRows,
   markPublished,
   purgePublished,
   outboxStats,

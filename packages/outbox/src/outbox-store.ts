@@ -1,25 +1,58 @@
 import type { Knex } from 'knex';
 import type { OutboxRow } from './outbox-message';
 
+const ROW_COLUMNS = `id, event_id, event_type, routing_key, payload, headers,
+            DATE_FORMAT(occurred_at, '%Y-%m-%d %H:%i:%s.%f') AS occurred_at,
+            TIMESTAMPDIFF(MICROSECOND, created_at, NOW(6)) AS age_us`;
+
 /**
  * The relay's SQL on the `outbox` table (MySQL 8 and MariaDB alike).
  *
- * The relay scans `published_at IS NULL` in id order on every pass, never "id > the last one
- * published": an auto-increment id is taken at insert, not at commit, so a transaction that
- * commits late leaves a lower id behind rows already published. A high-water mark would skip
- * it for ever; the scan picks it up on the next pass. Index: (published_at, id).
+ * The relay always reads from the first unpublished row, never from "the last one
+ * published" or from where its previous page ended: an auto-increment id is taken at insert,
+ * not at commit, so a transaction that commits late leaves a lower id behind rows already
+ * read. A high-water mark would skip it for ever, and a page cursor could see the later half
+ * of such a transaction before its earlier half. Index: (published_at, id).
  */
 export async function fetchUnpublished(knex: Knex, limit: number): Promise<OutboxRow[]> {
   const [rows] = (await knex.raw(
-    `SELECT id, event_id, event_type, routing_key, payload, headers,
-            DATE_FORMAT(occurred_at, '%Y-%m-%d %H:%i:%s.%f') AS occurred_at,
-            TIMESTAMPDIFF(MICROSECOND, created_at, NOW(6)) AS age_us
+    `SELECT ${ROW_COLUMNS}
        FROM outbox
       WHERE published_at IS NULL
       ORDER BY id
       LIMIT ?`,
     [limit],
   )) as [OutboxRow[]];
+  return withStringIds(rows);
+}
+
+/**
+ * The ids of the oldest `limit` unpublished rows, in id order: a range read on the index
+ * alone, cheap enough to poll every few milliseconds. One statement, one snapshot, so the
+ * list is complete up to its last id: every row committed at that moment with a lower id
+ * is in it.
+ */
+export async function fetchUnpublishedIds(knex: Knex, limit: number): Promise<string[]> {
+  const [rows] = (await knex.raw(
+    'SELECT id FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ?',
+    [limit],
+  )) as [{ id: string | number }[]];
+  return rows.map((r) => (typeof r.id === 'string' ? r.id : String(r.id)));
+}
+
+/** The rows with these ids (primary-key reads), in id order, as the relay publishes them. */
+export async function fetchOutboxRows(knex: Knex, ids: readonly string[]): Promise<OutboxRow[]> {
+  if (ids.length === 0) return [];
+  const [rows] = (await knex.raw(
+    `SELECT ${ROW_COLUMNS} FROM outbox WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY id`,
+    ids,
+  )) as [OutboxRow[]];
+  return withStringIds(rows);
+}
+
+// createKnex's pool returns BIGINTs as strings already; another pool may not.
+function withStringIds(rows: OutboxRow[]): OutboxRow[] {
+  if (rows.length === 0 || typeof rows[0]?.id === 'string') return rows;
   return rows.map((r) => ({ ...r, id: String(r.id) }));
 }
 
