@@ -67,6 +67,9 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     },
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
     return503OnClosing: true,
+    // One access line per request (written in onResponse) instead of Fastify's two: request
+    // logging was ~15% of a command's CPU at info level.
+    disableRequestLogging: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON only: Fastify would otherwise accept text/plain and answer 400 where 415 is right.
@@ -144,6 +147,15 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     httpDuration.observe(
       { method: request.method, route, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
+    );
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request completed',
     );
     request.span?.setAttribute('http.response.status_code', reply.statusCode);
     if (reply.statusCode >= 500) request.span?.setStatus({ code: SpanStatusCode.ERROR });
