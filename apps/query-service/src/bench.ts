@@ -1,8 +1,9 @@
 /**
  * Projector benchmark: events/s through RabbitMQ -> batches -> Elasticsearch (all four
- * read models, refreshed), and publish-to-searchable latency of single events.
+ * read models, applied), and publish-to-searchable latency of single events (a token wait:
+ * applied, then one refresh).
  *
- *   npx tsx apps/query-service/src/bench.ts [events=6000] [samples=50] [prefetch=256]
+ *   npx tsx apps/query-service/src/bench.ts [events=6000] [samples=50] [prefetch=2000]
  *
  * Runs against the local stack in a vhost and index prefix of its own, removed afterwards.
  */
@@ -17,7 +18,7 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 async function main(): Promise<void> {
   const total = Number(process.argv[2] ?? 6000);
   const samples = Number(process.argv[3] ?? 50);
-  const prefetch = Number(process.argv[4] ?? 256);
+  const prefetch = Number(process.argv[4] ?? 2000);
   const [es, vhost, db] = await Promise.all([
     createTestIndexPrefix('bench'),
     createTestVhost('bench'),
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
       latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
     out(`events                      ${position - samples}`);
     out(`publish time                ${((published - t0) / 1000).toFixed(2)} s`);
-    out(`projected + searchable in   ${seconds.toFixed(2)} s`);
+    out(`projected (applied) in      ${seconds.toFixed(2)} s`);
     out(`throughput                  ${Math.round((position - samples) / seconds)} events/s`);
     out(
       `batches                     ${batches} (mean ${(metric('projector_batch_size_sum') / batches).toFixed(0)} events, mean ${((metric('projector_batch_duration_seconds_sum') / batches) * 1000).toFixed(0)} ms)`,
