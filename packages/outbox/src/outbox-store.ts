@@ -1,3 +1,4 @@
+import { ValidationError } from '@cqrs/core';
 import type { Knex } from 'knex';
 import type { OutboxRow } from './outbox-message';
 
@@ -44,8 +45,7 @@ export async function fetchUnpublishedIds(knex: Knex, limit: number): Promise<st
 export async function fetchOutboxRows(knex: Knex, ids: readonly string[]): Promise<OutboxRow[]> {
   if (ids.length === 0) return [];
   const [rows] = (await knex.raw(
-    `SELECT ${ROW_COLUMNS} FROM outbox WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY id`,
-    ids,
+    `SELECT ${ROW_COLUMNS} FROM outbox WHERE id IN (${idList(ids)}) ORDER BY id`,
   )) as [OutboxRow[]];
   return withStringIds(rows);
 }
@@ -57,6 +57,19 @@ function withStringIds(rows: OutboxRow[]): OutboxRow[] {
 }
 
 const CHUNK = 1000;
+const ID = /^[0-9]{1,20}$/;
+
+/**
+ * `1,2,3` for an IN list. Ids are BIGINTs as decimal strings: written into the SQL as they
+ * are (after this check), which spares binding and escaping hundreds of values per page and
+ * per mark - a visible share of the relay's CPU.
+ */
+function idList(ids: readonly string[]): string {
+  for (const id of ids) {
+    if (!ID.test(id)) throw new ValidationError(`not an outbox id: ${JSON.stringify(id)}`);
+  }
+  return ids.join(',');
+}
 
 /** Marks confirmed rows published, in batched UPDATEs. */
 export async function markPublished(knex: Knex, ids: readonly string[]): Promise<void> {
@@ -64,8 +77,7 @@ export async function markPublished(knex: Knex, ids: readonly string[]): Promise
     const chunk = ids.slice(i, i + CHUNK);
     await knex.raw(
       `UPDATE outbox SET published_at = NOW(6), attempts = attempts + 1
-        WHERE id IN (${chunk.map(() => '?').join(',')})`,
-      chunk,
+        WHERE id IN (${idList(chunk)})`,
     );
   }
 }
@@ -74,10 +86,7 @@ export async function markPublished(knex: Knex, ids: readonly string[]): Promise
 export async function recordFailedAttempts(knex: Knex, ids: readonly string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += CHUNK) {
     const chunk = ids.slice(i, i + CHUNK);
-    await knex.raw(
-      `UPDATE outbox SET attempts = attempts + 1 WHERE id IN (${chunk.map(() => '?').join(',')})`,
-      chunk,
-    );
+    await knex.raw(`UPDATE outbox SET attempts = attempts + 1 WHERE id IN (${idList(chunk)})`);
   }
 }
 
