@@ -11,6 +11,7 @@ const packages = [
   'amqp',
   'search',
   'hotel',
+  'hotel-read-models',
   'http',
   'telemetry',
 ];

@@ -1,6 +1,6 @@
 import { IndexNames } from '@cqrs/search';
 import { createTestIndexPrefix, createTestVhost } from '@cqrs/testing';
-import { customersModel } from '../../apps/query-service/src/read-models';
+import { customersModel } from '@cqrs/hotel-read-models';
 import { benchDatabase, type Benchmark, type BenchContext } from './context';
 import { Latencies, round, sleep, type ResultRow } from './harness';
 import { startApp } from './processes';

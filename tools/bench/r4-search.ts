@@ -16,7 +16,7 @@ import pino from 'pino';
 // The query service's read models (mappings + projections). They live in the app because
 // they join @cqrs/hotel (domain) with @cqrs/search (Elasticsearch), which packages may not;
 // see docs/performance.md "Hooks".
-import { readModels } from '../../apps/query-service/src/read-models';
+import { readModels } from '@cqrs/hotel-read-models';
 import {
   benchDatabase,
   mysqlConnectionOptions,

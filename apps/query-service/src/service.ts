@@ -18,7 +18,7 @@ import { Client } from '@elastic/elasticsearch';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import { readModels } from './read-models';
+import { readModels } from '@cqrs/hotel-read-models';
 import { adminRoutes } from './routes/admin';
 import type { ReadContext } from './routes/common';
 import { customerRoutes } from './routes/customers';

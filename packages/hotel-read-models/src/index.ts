@@ -1,0 +1,7 @@
+export {
+  readModels,
+  eventsModel,
+  customersModel,
+  roomsModel,
+  reservationsModel,
+} from './read-models';
