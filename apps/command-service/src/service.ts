@@ -14,6 +14,10 @@ export interface CommandServiceConfig {
   readonly snapshotEvery: number;
   /** Re-decisions after a concurrency conflict before answering 409. */
   readonly conflictMaxRetries: number;
+  /** Live actors kept in memory (least recently used dropped beyond). */
+  readonly actorCacheMax?: number;
+  /** An actor unused this long is dropped from memory (0 = never). */
+  readonly actorIdleMs?: number;
   /** How long a claimed Idempotency-Key blocks others if its request dies (crash). */
   readonly idempotencyLeaseMs: number;
   /** How often expired Idempotency-Keys are purged. */
@@ -50,6 +54,8 @@ export async function createCommandService(
     aggregates,
     snapshotEvery: config.snapshotEvery,
     maxRetries: config.conflictMaxRetries,
+    ...(config.actorCacheMax !== undefined ? { cacheMaxSize: config.actorCacheMax } : {}),
+    ...(config.actorIdleMs !== undefined ? { idlePassivationMs: config.actorIdleMs } : {}),
     hooks: commands.hooks,
   });
   const app = await buildCommandApp({
