@@ -1,8 +1,9 @@
 import { DependencyUnavailableError, ValidationError } from '@cqrs/core';
-import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffOptions } from './backoff';
 import type { AmqpConnection } from './connection';
+import { republishOptions } from './republish';
 import { deadLetterExchangeName, declareConsumerQueue } from './topology';
 
 export interface HandlerContext {
@@ -158,26 +159,15 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
     err: unknown,
     attempts: number,
   ): Promise<void> {
-    const p = msg.properties;
-    const options: Options.Publish = {
-      persistent: true,
-      contentType: p.contentType as string | undefined,
-      contentEncoding: p.contentEncoding as string | undefined,
-      messageId: p.messageId as string | undefined,
-      correlationId: p.correlationId as string | undefined,
-      type: p.type as string | undefined,
-      timestamp: p.timestamp as number | undefined,
-      appId: p.appId as string | undefined,
-      headers: {
-        ...(p.headers ?? {}),
-        [DEAD_LETTER_HEADERS.reason]: describe(err).slice(0, 1000),
-        [DEAD_LETTER_HEADERS.attempts]: attempts,
-        [DEAD_LETTER_HEADERS.queue]: opts.queue,
-        [DEAD_LETTER_HEADERS.exchange]: msg.fields.exchange,
-        [DEAD_LETTER_HEADERS.routingKey]: msg.fields.routingKey,
-        [DEAD_LETTER_HEADERS.failedAt]: new Date().toISOString(),
-      },
-    };
+    const options = republishOptions(msg.properties, {
+      ...(msg.properties.headers ?? {}),
+      [DEAD_LETTER_HEADERS.reason]: describe(err).slice(0, 1000),
+      [DEAD_LETTER_HEADERS.attempts]: attempts,
+      [DEAD_LETTER_HEADERS.queue]: opts.queue,
+      [DEAD_LETTER_HEADERS.exchange]: msg.fields.exchange,
+      [DEAD_LETTER_HEADERS.routingKey]: msg.fields.routingKey,
+      [DEAD_LETTER_HEADERS.failedAt]: new Date().toISOString(),
+    });
     await new Promise<void>((resolve, reject) => {
       channel.publish(
         deadLetterExchangeName(opts.eventsExchange),

@@ -1,6 +1,6 @@
-import type { Options } from 'amqplib';
 import type { AmqpConnection } from './connection';
 import { DEAD_LETTER_HEADERS } from './consumer';
+import { republishOptions } from './republish';
 import { deadLetterQueueName } from './topology';
 
 /**
@@ -24,17 +24,7 @@ export async function replayDeadLetters(
       const headers: Record<string, unknown> = { ...(p.headers ?? {}) };
       for (const h of Object.values(DEAD_LETTER_HEADERS)) delete headers[h];
       headers['x-replayed-at'] = new Date().toISOString();
-      const options: Options.Publish = {
-        persistent: true,
-        contentType: p.contentType as string | undefined,
-        contentEncoding: p.contentEncoding as string | undefined,
-        messageId: p.messageId as string | undefined,
-        correlationId: p.correlationId as string | undefined,
-        type: p.type as string | undefined,
-        timestamp: p.timestamp as number | undefined,
-        appId: p.appId as string | undefined,
-        headers,
-      };
+      const options = republishOptions(p, headers);
       await new Promise<void>((resolve, reject) =>
         channel.sendToQueue(queue, msg.content, options, (err: unknown) =>
           err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
