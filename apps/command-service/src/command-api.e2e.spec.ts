@@ -468,6 +468,52 @@ describe('command API', () => {
       expect(res.statusCode).toBeLessThan(500);
     });
 
+    it.each([
+      ['a name', { name: '\ud800', email: 'a@x.io' }, 'body/data/name'],
+      ['an email', { name: 'Ann', email: 'a\udc00@x.io' }, 'body/data/email'],
+      ['a phone', { name: 'Ann', email: 'a@x.io', phone: '\ud83d' }, 'body/data/phone'],
+    ])(
+      'refuses a lone surrogate in %s (400 naming it) and writes nothing',
+      async (_f, data, path) => {
+        const before = await eventCount();
+        const body = expectProblem(
+          await send('/commands/customer/c-surrogate', { type: 'RegisterCustomer', data }),
+          400,
+        );
+        expect(body.errors).toEqual([expect.objectContaining({ path })]);
+        expect(await eventCount()).toBe(before);
+      },
+    );
+
+    it('bounds ratePerNight so that 365 nights of it stay a safe integer', async () => {
+      const tooHigh = expectProblem(
+        await send('/commands/room/r-rich', {
+          type: 'RegisterRoom',
+          data: { ...room, ratePerNight: 10_000_000_000_001 },
+        }),
+        400,
+      );
+      expect(tooHigh.detail).toContain('ratePerNight');
+      const highest = await send('/commands/room/r-rich', {
+        type: 'RegisterRoom',
+        data: { ...room, ratePerNight: 10_000_000_000_000 },
+      });
+      expect(highest.statusCode).toBe(201);
+      expect(365 * 10_000_000_000_000).toBeLessThan(Number.MAX_SAFE_INTEGER);
+    });
+
+    it('refuses a JSON body in another charset (415) and writes nothing', async () => {
+      const before = await eventCount();
+      const res = await service.app.inject({
+        method: 'POST',
+        url: '/commands/room/r-utf16',
+        headers: { 'content-type': 'application/json; charset=utf-16' },
+        payload: JSON.stringify({ type: 'RegisterRoom', data: room }),
+      });
+      expectProblem(res, 415);
+      expect(await eventCount()).toBe(before);
+    });
+
     it('ignores malformed correlation and trace headers', async () => {
       const res = await send(
         '/commands/room/r-hostile',

@@ -379,6 +379,14 @@ describe('query service (RabbitMQ + Elasticsearch + MySQL)', () => {
       `/reservations?q=${'x'.repeat(501)}`,
       '/events?streamId=no%20spaces',
       '/reservations/has%20space',
+      '/reservations?size=Infinity',
+      '/customers?size=Infinity',
+      '/rooms?size=-Infinity',
+      '/events?size=1e400',
+      '/reservations?size=2.5',
+      '/reservations/%FF',
+      '/customers/%',
+      '/rooms/%ED%A0%80',
     ]) {
       const res = await get(url);
       expect({ url, status: res.statusCode }).toEqual({ url, status: 400 });

@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { uuidV7 } from '@cqrs/core';
+import { uuidV7, ValidationError } from '@cqrs/core';
 import { SpanKind, SpanStatusCode, startSpan, traceparentOf, type Span } from '@cqrs/telemetry';
 import Fastify, {
   LogController,
@@ -12,6 +12,9 @@ import Fastify, {
 } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { answerClientError } from './client-errors';
+import { registerJsonBodyParser } from './json-body';
+import { firstIllFormedValue } from './well-formed';
 import { errorHandler, problem, sendProblem } from './problem';
 
 export type HttpServer = FastifyInstance<
@@ -67,6 +70,10 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : uuidV7();
     },
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+    // What the router or Node's HTTP parser refuse (bad percent-encoding in the path, a
+    // control character in a header, an unknown method) is a problem+json 4xx too.
+    frameworkErrors: errorHandler,
+    clientErrorHandler: answerClientError,
     return503OnClosing: true,
     // One access line per request (written in onResponse) instead of Fastify's two: request
     // logging was ~15% of a command's CPU at info level.
@@ -75,11 +82,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
 
   // JSON only: Fastify would otherwise accept text/plain and answer 400 where 415 is right.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    'application/json',
-    { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
-  );
+  registerJsonBodyParser(app);
   // Graceful close: requests in flight finish, but their keep-alive connections must not
   // hold `close()` open until the client's idle timeout - answer them with `Connection: close`.
   let closing = false;
@@ -90,6 +93,15 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     if (closing) void reply.header('connection', 'close');
   });
   app.setErrorHandler(errorHandler);
+  // After validation: Ajv coerces `?size=Infinity` to Infinity and lets it through as an
+  // integer (its range checks skip non-finite numbers; `strictNumbers` does not help with
+  // coercion). JSON bodies are checked by their parser.
+  app.addHook('preHandler', async (request) => {
+    const problem =
+      firstIllFormedValue(request.query, 'querystring') ??
+      firstIllFormedValue(request.params, 'params');
+    if (problem) throw new ValidationError(`${problem.path} ${problem.message}`, [problem]);
+  });
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, {
       ...problem(404, 'route-not-found', `No route ${request.method} ${request.url}`),

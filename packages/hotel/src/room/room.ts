@@ -1,6 +1,6 @@
 import { commandsFor, defineAggregate } from '@cqrs/aggregates';
 import { Type } from '@sinclair/typebox';
-import { Cents, Label } from '../shared/fields';
+import { RatePerNight, Label } from '../shared/fields';
 import { RoomEvents, RoomTypes } from './events';
 import { roomMachine } from './machine';
 
@@ -9,19 +9,25 @@ export const RoomCommands = {
     {
       hotel: Label(200, 'a hotel name'),
       city: Label(200, 'a city'),
-      number: Type.Union([Label(20, 'a room number'), Type.Integer({ minimum: 0 })], {
-        description: 'a room number (a string of 1-20 characters or a whole number)',
-      }),
+      number: Type.Union(
+        [
+          Label(20, 'a room number'),
+          Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+        ],
+        {
+          description: 'a room number (a string of 1-20 characters or a whole number)',
+        },
+      ),
       roomType: Type.Union(
         RoomTypes.map((t) => Type.Literal(t)),
         { description: `one of ${RoomTypes.join(', ')}` },
       ),
       capacity: Type.Integer({ minimum: 1, maximum: 10 }),
-      ratePerNight: Cents,
+      ratePerNight: RatePerNight,
     },
     { additionalProperties: false },
   ),
-  ChangeRoomRate: Type.Object({ ratePerNight: Cents }, { additionalProperties: false }),
+  ChangeRoomRate: Type.Object({ ratePerNight: RatePerNight }, { additionalProperties: false }),
   RetireRoom: Type.Object({}, { additionalProperties: false }),
 };
 

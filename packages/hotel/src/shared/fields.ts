@@ -50,8 +50,15 @@ export const IsoDate = Type.String({
   description: 'a date as YYYY-MM-DD',
 });
 
-/** Money in minor units (cents). */
-export const Cents = Type.Integer({ exclusiveMinimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+/**
+ * The highest nightly rate, in minor units (cents): 10^13. A stay is at most 365 nights, so a
+ * total price (nights x rate, at most 3.65 x 10^15) always stays an exact integer below
+ * Number.MAX_SAFE_INTEGER (~9 x 10^15) - in JavaScript, in MySQL's JSON and in Elasticsearch.
+ */
+export const MAX_RATE_PER_NIGHT = 10_000_000_000_000;
+
+/** A nightly rate in minor units (cents), 1..MAX_RATE_PER_NIGHT. */
+export const RatePerNight = Type.Integer({ exclusiveMinimum: 0, maximum: MAX_RATE_PER_NIGHT });
 
 /** Whether a `YYYY-MM-DD` string names a real calendar day (no 2030-02-30). */
 export function isCalendarDate(date: string): boolean {
