@@ -21,7 +21,7 @@ export interface CommandAppOptions {
   readonly apiToken?: string;
 }
 
-/** 64 KiB: API.md's body limit. */
+/** 64 KiB: docs/api.md's body limit. */
 export const BODY_LIMIT = 64 * 1024;
 
 /** The command API: shared server (errors, /health, /metrics, /docs) plus the route plugins. */

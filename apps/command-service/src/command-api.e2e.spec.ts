@@ -5,7 +5,7 @@ import pino from 'pino';
 import { createCommandService, type CommandService } from './service';
 
 /**
- * The command API of API.md, status code by status code, over HTTP (Fastify's inject) on a
+ * The command API of docs/api.md, status code by status code, over HTTP (Fastify's inject) on a
  * real database. A second service with API_TOKEN set shares the database, as a second
  * process would.
  */

@@ -92,7 +92,7 @@ describe('query service (RabbitMQ + Elasticsearch + MySQL)', () => {
     return events;
   }
 
-  /** Publishes messages exactly as API.md "Event messages" says the relay does. */
+  /** Publishes messages exactly as docs/api.md "Event messages" says the relay does. */
   async function publish(...events: Ev[]): Promise<void> {
     for (const e of events) {
       const body = bodies.get(e) as { eventId: string; position: string };

@@ -116,7 +116,7 @@ export const indexPrefix = (name: string, def: string): EnvVar<string> => ({
   },
 });
 
-/** The variables of API.md shared by every app, with their documented defaults. */
+/** The variables of docs/api.md shared by every app, with their documented defaults. */
 export const commonEnv = {
   mysqlUrl: url('MYSQL_URL', 'mysql://root@127.0.0.1:3306/cqrs', ['mysql', 'mariadb']),
   amqpUrl: url('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp', 'amqps']),

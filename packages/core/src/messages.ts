@@ -26,7 +26,7 @@ export interface DomainEvent<
   readonly data: TData;
 }
 
-/** An event as stored and published: the envelope of API.md's "Event messages". */
+/** An event as stored and published: the envelope of docs/api.md's "Event messages". */
 export interface EventEnvelope<TData = Readonly<Record<string, unknown>>> {
   readonly eventId: string;
   readonly streamType: string;

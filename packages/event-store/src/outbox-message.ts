@@ -6,7 +6,7 @@ export interface OutboxMessage {
   readonly eventType: string;
   /** `<streamType>.<EventType>` on the events topic exchange. */
   readonly routingKey: string;
-  /** The exact JSON message body (API.md "Event messages"). */
+  /** The exact JSON message body (docs/api.md "Event messages"). */
   readonly payload: string;
   /** AMQP headers, stored as a JSON object. */
   readonly headers: Readonly<Record<string, string | number>>;

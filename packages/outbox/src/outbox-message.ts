@@ -19,7 +19,7 @@ export interface OutboxRow {
 }
 
 /**
- * The AMQP headers of an event message (API.md "Event messages"). Stream type and id are
+ * The AMQP headers of an event message (docs/api.md "Event messages"). Stream type and id are
  * required: the relay keeps each stream's messages in order by them.
  */
 export const OutboxHeaders = Type.Object(

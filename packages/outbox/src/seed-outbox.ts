@@ -12,7 +12,7 @@ export interface SeedEvent {
 
 /**
  * Test fixture: writes `events` rows and their `outbox` rows in one transaction (or in `trx`
- * when given), in the shape the event store's append path writes them (API.md "Event
+ * when given), in the shape the event store's append path writes them (docs/api.md "Event
  * messages"). Returns the event ids in order.
  */
 export async function seedOutbox(

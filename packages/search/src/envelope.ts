@@ -2,7 +2,7 @@ import { ValidationError, type EventEnvelope } from '@cqrs/core';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 
-/** The message body of API.md "Event messages", validated at the edge of the projector. */
+/** The message body of docs/api.md "Event messages", validated at the edge of the projector. */
 export const EventMessageBody = Type.Object({
   eventId: Type.String({ minLength: 1, maxLength: 64 }),
   streamType: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$' }),

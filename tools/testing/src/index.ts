@@ -3,3 +3,9 @@ export { createTestVhost, type TestVhost } from './rabbitmq';
 export { createTestIndexPrefix, type TestIndexPrefix } from './elasticsearch';
 export { uniqueName } from './names';
 export { waitUntil } from './wait';
+export {
+  contractDifferences,
+  contractRoutes,
+  type ContractRoute,
+  type OpenApiDocument,
+} from './api-contract';

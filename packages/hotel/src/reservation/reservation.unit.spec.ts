@@ -165,7 +165,7 @@ describe('reservation', () => {
     );
   });
 
-  // Every lifecycle command in every state: the allowed transitions of API.md, 422 elsewhere.
+  // Every lifecycle command in every state: the allowed transitions of docs/api.md, 422 elsewhere.
   const lifecycle: ReadonlyArray<{
     command: { type: string; data: Record<string, unknown> };
     event: GivenEvent;
