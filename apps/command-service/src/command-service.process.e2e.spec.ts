@@ -152,6 +152,59 @@ describe('command-service process', () => {
     }
   }, 60_000);
 
+  it("frees a dead holder's Idempotency-Key one lease after kill -9; a live holder keeps it", async () => {
+    const env = { IDEMPOTENCY_LEASE_MS: '1000' };
+    const [holder, other] = await Promise.all([launch(env), launch(env)]);
+    const blocker = await db.knex.transaction();
+    await blocker.raw(
+      `INSERT INTO events (event_id, stream_type, stream_id, version, event_type, data, metadata, occurred_at)
+       VALUES (UUID(), 'room', 'lease-1', 1, 'RoomRegistered', '{}', '{}', NOW(6))`,
+    );
+    const body = { type: 'RegisterRoom', data: room('L1') };
+    try {
+      const cut = command(holder.url, 'lease-1', body, 'lease-key').then(
+        () => 'answered',
+        () => 'cut off',
+      );
+      await waitUntil('the command to hold its key', async () => {
+        const [rows] = (await db.knex.raw(
+          "SELECT COUNT(*) AS n FROM idempotency_keys WHERE idempotency_key = 'lease-key' AND status = 'pending'",
+        )) as [{ n: number }[]];
+        return Number(rows[0]!.n) === 1;
+      });
+      // Alive and working for three leases: the key stays in flight (renewed), never taken.
+      const until = Date.now() + 3000;
+      while (Date.now() < until) {
+        expect((await command(other.url, 'lease-1', body, 'lease-key')).status).toBe(409);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      holder.child.kill('SIGKILL');
+      await holder.exited;
+      await blocker.rollback();
+      expect(await cut).toBe('cut off');
+      const killedAt = Date.now();
+      const retry = await waitUntil(
+        'the retry to get past 409',
+        async () => {
+          const r = await command(other.url, 'lease-1', body, 'lease-key');
+          return r.status === 409 ? undefined : r;
+        },
+        10_000,
+        50,
+      );
+      const waitedMs = Date.now() - killedAt;
+      expect(retry.status).toBe(201);
+      // One lease (1 s) plus the renewal period and polling, far below the old fixed 30 s.
+      expect(waitedMs).toBeLessThan(2500);
+      const [rows] = (await db.knex.raw(
+        "SELECT COUNT(*) AS n FROM events WHERE stream_id = 'lease-1'",
+      )) as [{ n: number }[]];
+      expect(Number(rows[0]!.n)).toBe(1);
+    } finally {
+      if (!blocker.isCompleted()) await blocker.rollback();
+    }
+  }, 60_000);
+
   it('after kill -9 mid-load and a restart, loses no acknowledged command and leaves nothing half-written', async () => {
     const first = await launch({ IDEMPOTENCY_LEASE_MS: '1500' });
     interface Sent {

@@ -21,7 +21,8 @@ async function main(): Promise<void> {
       actorCacheMax: int('ACTOR_CACHE_MAX', 100_000, 1),
       actorIdleMs: int('ACTOR_IDLE_MS', 5 * 60_000, 0),
       conflictMaxRetries: int('CONFLICT_MAX_RETRIES', 10, 0, 100),
-      idempotencyLeaseMs: int('IDEMPOTENCY_LEASE_MS', 30_000, 100),
+      // Renewed every third of it by the live holder: bounds how long a dead one blocks a key.
+      idempotencyLeaseMs: int('IDEMPOTENCY_LEASE_MS', 5_000, 100),
       idempotencyPurgeMs: int('IDEMPOTENCY_PURGE_INTERVAL_MS', 10 * 60_000, 1000),
     });
     const service = await createCommandService(config, hotelAggregates, log);

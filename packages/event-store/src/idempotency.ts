@@ -16,8 +16,9 @@ import { parseJsonColumn, toIsoMicros, toSqlDatetime } from './rows';
  * it: a committed `pending` row with a lease. Other requests with the same key then see it
  * in flight (409) - in this process or any other - instead of deciding and appending a second
  * time. The claim is *completed* inside the append transaction (events + outbox + result
- * commit together), or *released* when the command fails. A crashed claimer blocks the key
- * only until its lease runs out; whoever takes over gets a fresh token, and completion only
+ * commit together), or *released* when the command fails. The lease is short and its holder
+ * renews it while it works (ClaimRenewals), so a crashed claimer blocks the key only until
+ * its lease runs out - seconds; whoever takes over gets a fresh token, and completion only
  * matches a row that is still pending, so at most one append ever lands under a key.
  */
 export interface IdempotencyDeps {
@@ -25,7 +26,10 @@ export interface IdempotencyDeps {
   readonly clock: Clock;
   /** How long a completed key replays its result (then it is purged). */
   readonly ttlMs: number;
-  /** How long a claim may stay pending before another request may take the key over. */
+  /**
+   * How long a claim stays pending without being renewed before another request may take the
+   * key over. Its holder renews it every third of this while it works.
+   */
   readonly leaseMs: number;
 }
 
@@ -148,6 +152,23 @@ export async function claimIdempotencyKey(
     throw new IdempotencyConflictError('in-flight', key);
   }
   throw new IdempotencyConflictError('in-flight', key);
+}
+
+/**
+ * Pushes the lease of our still-pending claim one `leaseMs` forward (see ClaimRenewals).
+ * Resolves false when the claim is no longer ours to renew: completed, released or taken over.
+ */
+export async function renewIdempotencyClaim(
+  knex: Knex,
+  claim: Extract<IdempotencyClaim, { kind: 'claimed' }>,
+  deps: IdempotencyDeps,
+): Promise<boolean> {
+  const [header] = (await knex.raw(
+    `UPDATE idempotency_keys SET lease_expires_at = ?
+     WHERE idempotency_key = ? AND claim_token = ? AND status = 'pending'`,
+    [sqlTime(plus(deps.clock.now(), deps.leaseMs)), claim.key, claim.token],
+  )) as [{ affectedRows: number }];
+  return header.affectedRows === 1;
 }
 
 /** Gives a claimed key back after the command failed, so a retry may use it at once. */

@@ -18,8 +18,10 @@ import {
   findIdempotencyRecord,
   purgeExpiredIdempotencyKeys,
   releaseIdempotencyKey,
+  renewIdempotencyClaim,
   type IdempotencyClaim,
 } from './idempotency';
+import { ClaimRenewals } from './claim-renewal';
 import { headPosition, readAll, readStream, type ReadAllOptions } from './read';
 import { loadSnapshot, saveSnapshot } from './snapshots';
 
@@ -30,7 +32,12 @@ export interface MySqlEventStoreOptions {
   readonly clock?: Clock;
   /** How long a completed Idempotency-Key replays its result (default 24 h). */
   readonly idempotencyTtlMs?: number;
-  /** How long a claimed key may stay in flight before another request may take it (default 30 s). */
+  /**
+   * How long a claimed key stays in flight without a renewal before another request may take
+   * it (default 5 s). This process renews its claims every third of it while it works on
+   * them, so the lease bounds how long a *dead* holder blocks its key, not how long a command
+   * may take.
+   */
   readonly idempotencyLeaseMs?: number;
 }
 
@@ -42,6 +49,7 @@ export interface MySqlEventStoreOptions {
 export class MySqlEventStore implements EventStorePort {
   private readonly deps: AppendDeps;
   private step: Promise<bigint> | undefined;
+  private readonly renewals: ClaimRenewals;
 
   constructor(
     private readonly knex: Knex,
@@ -51,13 +59,20 @@ export class MySqlEventStore implements EventStorePort {
       ids: options.ids ?? uuidV7,
       clock: options.clock ?? systemClock,
       ttlMs: options.idempotencyTtlMs ?? 24 * 60 * 60 * 1000,
-      leaseMs: options.idempotencyLeaseMs ?? 30_000,
+      leaseMs: options.idempotencyLeaseMs ?? 5_000,
       positionStep: () => (this.step ??= this.readPositionStep()),
     };
+    this.renewals = new ClaimRenewals(
+      (claim) => renewIdempotencyClaim(this.knex, claim, this.deps),
+      Math.max(50, Math.floor(this.deps.leaseMs / 3)),
+    );
   }
 
-  appendToStream(request: AppendRequest): Promise<AppendResult> {
-    return appendToStream(this.knex, request, this.deps);
+  async appendToStream(request: AppendRequest): Promise<AppendResult> {
+    const result = await appendToStream(this.knex, request, this.deps);
+    // The append completed the claim (or replayed the one that beat it): nothing to renew.
+    if (request.idempotency) this.renewals.drop(request.idempotency.key);
+    return result;
   }
 
   readStream(streamType: string, streamId: string, afterVersion = 0): Promise<EventEnvelope[]> {
@@ -89,12 +104,20 @@ export class MySqlEventStore implements EventStorePort {
   }
 
   /** See idempotency.ts: claim before deciding, then append with the key or release it. */
-  claimIdempotencyKey(key: string, fingerprint: string): Promise<IdempotencyClaim> {
-    return guard(claimIdempotencyKey(this.knex, key, fingerprint, this.deps));
+  async claimIdempotencyKey(key: string, fingerprint: string): Promise<IdempotencyClaim> {
+    const claim = await guard(claimIdempotencyKey(this.knex, key, fingerprint, this.deps));
+    if (claim.kind === 'claimed') this.renewals.hold(claim);
+    return claim;
   }
 
   releaseIdempotencyKey(claim: Extract<IdempotencyClaim, { kind: 'claimed' }>): Promise<void> {
+    this.renewals.drop(claim.key, claim.token);
     return guard(releaseIdempotencyKey(this.knex, claim));
+  }
+
+  /** Claims this process holds and renews now. */
+  get heldIdempotencyClaims(): number {
+    return this.renewals.size;
   }
 
   purgeExpiredIdempotencyKeys(batchSize?: number): Promise<number> {
