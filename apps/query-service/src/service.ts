@@ -4,6 +4,7 @@ import { createHttpServer, type HttpServer } from '@cqrs/http';
 import {
   appliedVersions,
   ConsistencyTracker,
+  elasticsearchErrors,
   ensureReadModelIndices,
   fromProgress,
   IndexNames,
@@ -13,6 +14,7 @@ import {
   queueDepths,
   Rebuilder,
   toProgress,
+  type QueryContext,
 } from '@cqrs/search';
 import { Client } from '@elastic/elasticsearch';
 import type { Knex } from 'knex';
@@ -20,12 +22,6 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { readModels } from '@cqrs/hotel-read-models';
 import { adminRoutes } from './routes/admin';
-import type { ReadContext } from './routes/common';
-import { customerRoutes } from './routes/customers';
-import { elasticsearchErrors } from './routes/elasticsearch-errors';
-import { eventRoutes } from './routes/events';
-import { reservationRoutes } from './routes/reservations';
-import { roomRoutes } from './routes/rooms';
 
 export interface QueryServiceConfig {
   readonly elasticsearchUrl: string;
@@ -176,7 +172,7 @@ export async function createQueryService(
     },
   });
   if (config.roles.api) {
-    const ctx: ReadContext = {
+    const ctx: QueryContext = {
       client,
       names,
       tracker,
@@ -186,10 +182,7 @@ export async function createQueryService(
     };
     await app.register(async (api: HttpServer) => {
       elasticsearchErrors(api);
-      await api.register(reservationRoutes(ctx));
-      await api.register(customerRoutes(ctx));
-      await api.register(roomRoutes(ctx));
-      await api.register(eventRoutes(ctx));
+      for (const model of readModels) if (model.routes) await api.register(model.routes(ctx));
     });
   }
   await app.register(async (ops: HttpServer) => {

@@ -1,7 +1,5 @@
-export {
-  readModels,
-  eventsModel,
-  customersModel,
-  roomsModel,
-  reservationsModel,
-} from './read-models';
+export { readModels } from './read-models';
+export * from './customers';
+export * from './event-log';
+export * from './reservations';
+export * from './rooms';

@@ -2,6 +2,9 @@ import { aggregateRegistry } from '@cqrs/aggregates';
 import { customer } from './customer/customer';
 import { reservation } from './reservation/reservation';
 import { room } from './room/room';
+import type { CustomerEvent } from './customer/events';
+import type { ReservationEvent } from './reservation/events';
+import type { RoomEvent } from './room/events';
 
 export { customer, CustomerCommands } from './customer/customer';
 export { CustomerEvents, type CustomerEvent } from './customer/events';
@@ -12,7 +15,9 @@ export { roomMachine, type RoomContext } from './room/machine';
 export { reservation, ReservationCommands } from './reservation/reservation';
 export { ReservationEvents, type ReservationEvent } from './reservation/events';
 export { reservationMachine, type ReservationContext } from './reservation/machine';
-export * from './projections';
 
 /** Every hotel aggregate type, for the runtime: `customer`, `room`, `reservation`. */
 export const hotelAggregates = aggregateRegistry(customer, room, reservation);
+
+/** Every hotel event, discriminated by `type` (what the read models project). */
+export type HotelEvent = CustomerEvent | RoomEvent | ReservationEvent;

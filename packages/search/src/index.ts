@@ -1,4 +1,7 @@
 export { IndexNames, newGeneration, type ReadModel } from './read-model';
+export { assignNewer, mergeNewer, type Versioned } from './versioned';
+export { Mapping, versionedProperties } from './mapping';
+export * from './query-api';
 export { ensureReadModelIndices, resolveAlias } from './indices';
 export { ProjectionEngine, type ProjectionTarget, type BatchResult, fieldValue } from './engine';
 export { classifyItem, type ItemOutcome } from './bulk-errors';
@@ -14,7 +17,7 @@ export {
 } from './consistency';
 export { appliedVersions } from './versions';
 export { encodeCursor, decodeCursor, queryFingerprint, type SortValue } from './cursor';
-export { searchPage, termsFacet, type Page, type PageRequest } from './page';
+export { searchPage, termsFacet, type Page, type PageRequest, type PageQuery } from './page';
 export {
   Rebuilder,
   type RebuilderOptions,

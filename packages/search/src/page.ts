@@ -59,3 +59,6 @@ export function termsFacet(agg: estypes.AggregationsAggregate | undefined): Reco
   if (Array.isArray(buckets)) for (const b of buckets) out[String(b.key)] = b.doc_count;
   return out;
 }
+
+/** What defines a result list, apart from where it is stored and how much of it to fetch. */
+export type PageQuery = Omit<PageRequest, 'index' | 'size' | 'cursor'>;

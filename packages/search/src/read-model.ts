@@ -1,11 +1,18 @@
 import type { ReadModelProjection } from '@cqrs/core';
 import type { estypes } from '@elastic/elasticsearch';
+import type { QueryRoutes } from './query-api/context';
 
-/** A read model as Elasticsearch stores it: the projection plus its explicit mapping. */
+/**
+ * A read model as the query side runs it: the projection, its explicit Elasticsearch mapping
+ * and the query routes that search it. The query service projects, indexes and serves every
+ * read model of its list the same way.
+ */
 export interface ReadModel<TDoc extends object = object> {
   readonly projection: ReadModelProjection<TDoc>;
   readonly mappings: estypes.MappingTypeMapping;
   readonly settings?: estypes.IndicesIndexSettings;
+  /** Its HTTP routes (a Fastify plugin); none for a read model only other code reads. */
+  readonly routes?: QueryRoutes;
 }
 
 /** Index, alias and template names of one environment (`INDEX_PREFIX`). */

@@ -1,5 +1,6 @@
-import type { EventEnvelope, ReadModelProjection } from '@cqrs/core';
-import { assignNewer, num, text, type Versioned } from './versioned';
+import type { ReadModelProjection } from '@cqrs/core';
+import { assignNewer, type Versioned } from '@cqrs/search';
+import { isRoomEvent, type RoomEnvelope } from '../hotel-event';
 
 /** The `rooms` read model: one document per room stream. */
 export interface RoomView extends Versioned {
@@ -15,26 +16,22 @@ export interface RoomView extends Versioned {
 }
 
 /** The room fields each room event sets (shared with the reservations' join). */
-export function roomFields(event: EventEnvelope): Partial<RoomView> | undefined {
-  const d = event.data;
+export function roomFields(event: RoomEnvelope): Partial<RoomView> {
   switch (event.type) {
     case 'RoomRegistered':
       return {
-        hotel: text(d, 'hotel'),
-        city: text(d, 'city'),
-        // Room numbers are labels ("101", "12B"), whatever type the client sent.
-        number: d.number === undefined || d.number === null ? null : String(d.number),
-        roomType: text(d, 'roomType'),
-        capacity: num(d, 'capacity'),
-        ratePerNight: num(d, 'ratePerNight'),
+        hotel: event.data.hotel,
+        city: event.data.city,
+        number: event.data.number,
+        roomType: event.data.roomType,
+        capacity: event.data.capacity,
+        ratePerNight: event.data.ratePerNight,
         status: 'available',
       };
     case 'RoomRateChanged':
-      return { ratePerNight: num(d, 'ratePerNight') };
+      return { ratePerNight: event.data.ratePerNight };
     case 'RoomRetired':
       return { status: 'retired' };
-    default:
-      return undefined;
   }
 }
 
@@ -58,13 +55,11 @@ export const roomsProjection: ReadModelProjection<RoomView> = {
   name: 'rooms',
   streamTypes: ['room'],
   ownStreamType: 'room',
-  targets: (event) =>
-    event.streamType === 'room' && roomFields(event) ? [{ id: event.streamId }] : [],
+  targets: (event) => (isRoomEvent(event) ? [{ id: event.streamId }] : []),
   evolve(doc, event) {
-    const fields = roomFields(event);
-    if (!fields) return undefined;
+    if (!isRoomEvent(event)) return undefined;
     return assignNewer(doc ?? emptyRoom(event.streamId), event.version, {
-      ...fields,
+      ...roomFields(event),
       updatedAt: event.occurredAt,
     });
   },

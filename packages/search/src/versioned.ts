@@ -43,15 +43,3 @@ export function mergeNewer<T extends Versioned>(a: T, b: T): T {
   }
   return { ...next, fieldVersions, version: Math.max(a.version, b.version) } as T;
 }
-
-/** Reads an optional string from event data, `null` when absent or not a string. */
-export function text(data: Readonly<Record<string, unknown>>, key: string): string | null {
-  const v = data[key];
-  return typeof v === 'string' ? v : null;
-}
-
-/** Reads an optional number from event data, `null` when absent or not a number. */
-export function num(data: Readonly<Record<string, unknown>>, key: string): number | null {
-  const v = data[key];
-  return typeof v === 'number' ? v : null;
-}

@@ -1,7 +1,15 @@
-import type { EventEnvelope, ProjectionContext, ReadModelProjection } from '@cqrs/core';
-import { customerFields } from './customers';
-import { roomFields } from './rooms';
-import { assignNewer, mergeNewer, num, text, type Versioned } from './versioned';
+import type { ProjectionContext, ReadModelProjection } from '@cqrs/core';
+import { assignNewer, mergeNewer, type Versioned } from '@cqrs/search';
+import { customerFields } from '../customers/projection';
+import {
+  isCustomerEvent,
+  isReservationEvent,
+  isRoomEvent,
+  type CustomerEnvelope,
+  type ReservationEnvelope,
+  type RoomEnvelope,
+} from '../hotel-event';
+import { roomFields } from '../rooms/projection';
 
 export type ReservationStatus = 'pending' | 'confirmed' | 'checkedIn' | 'checkedOut' | 'cancelled';
 
@@ -89,36 +97,32 @@ const emptyRoomPart = (id: string): RoomPart => ({
   fieldVersions: {},
 });
 
-function reservationFields(event: EventEnvelope): Partial<ReservationDocument> | undefined {
-  const d = event.data;
+function reservationFields(event: ReservationEnvelope): Partial<ReservationDocument> {
   switch (event.type) {
     case 'ReservationPlaced':
       return {
         status: 'pending',
-        checkIn: text(d, 'checkIn'),
-        checkOut: text(d, 'checkOut'),
-        nights: num(d, 'nights'),
-        guests: num(d, 'guests'),
-        ratePerNight: num(d, 'ratePerNight'),
-        totalPrice: num(d, 'totalPrice'),
+        checkIn: event.data.checkIn,
+        checkOut: event.data.checkOut,
+        nights: event.data.nights,
+        guests: event.data.guests,
+        ratePerNight: event.data.ratePerNight,
+        totalPrice: event.data.totalPrice,
         placedAt: event.occurredAt,
       };
     case 'ReservationConfirmed':
       return { status: 'confirmed' };
     case 'ReservationCancelled':
-      return { status: 'cancelled', cancellationReason: text(d, 'reason') };
+      return { status: 'cancelled', cancellationReason: event.data.reason ?? null };
     case 'GuestCheckedIn':
       return { status: 'checkedIn' };
     case 'GuestCheckedOut':
       return { status: 'checkedOut' };
-    default:
-      return undefined;
   }
 }
 
-function guestFields(event: EventEnvelope): Partial<GuestPart> | undefined {
+function guestFields(event: CustomerEnvelope): Partial<GuestPart> | undefined {
   const f = customerFields(event);
-  if (!f) return undefined;
   const picked = {
     ...('name' in f ? { name: f.name } : {}),
     ...('email' in f ? { email: f.email } : {}),
@@ -126,32 +130,32 @@ function guestFields(event: EventEnvelope): Partial<GuestPart> | undefined {
   return Object.keys(picked).length > 0 ? picked : undefined;
 }
 
-function roomPartFields(event: EventEnvelope): Partial<RoomPart> | undefined {
+function roomPartFields(event: RoomEnvelope): Partial<RoomPart> | undefined {
   if (event.type !== 'RoomRegistered') return undefined; // later room events change nothing shown
   const f = roomFields(event);
-  return f && { hotel: f.hotel, city: f.city, number: f.number, roomType: f.roomType };
+  return { hotel: f.hotel, city: f.city, number: f.number, roomType: f.roomType };
 }
 
 function evolveReservation(
   doc: ReservationDocument | undefined,
-  event: EventEnvelope,
+  event: ReservationEnvelope,
   ctx: ProjectionContext<ReservationDocument>,
 ): ReservationDocument | undefined {
-  const fields = reservationFields(event);
-  if (!fields) return undefined;
   const base = doc ?? emptyDocument('reservation', event.streamId);
-  const next = assignNewer(base, event.version, { ...fields, updatedAt: event.occurredAt });
+  const next = assignNewer(base, event.version, {
+    ...reservationFields(event),
+    updatedAt: event.occurredAt,
+  });
   if (!next || event.type !== 'ReservationPlaced') return next;
   // The guest and room parts: whatever their references already know, else just the ids
   // (the customer's or room's own events fill them in when they arrive).
-  const customerId = text(event.data, 'customerId');
-  const roomId = text(event.data, 'roomId');
-  const guestRef = customerId ? ctx.lookup(customerRefId(customerId))?.customer : undefined;
-  const roomRef = roomId ? ctx.lookup(roomRefId(roomId))?.room : undefined;
+  const { customerId, roomId } = event.data;
+  const guestRef = ctx.lookup(customerRefId(customerId))?.customer;
+  const roomRef = ctx.lookup(roomRefId(roomId))?.room;
   return {
     ...next,
-    customer: customerId ? joinPart(next.customer ?? emptyGuest(customerId), guestRef) : null,
-    room: roomId ? joinPart(next.room ?? emptyRoomPart(roomId), roomRef) : null,
+    customer: joinPart(next.customer ?? emptyGuest(customerId), guestRef),
+    room: joinPart(next.room ?? emptyRoomPart(roomId), roomRef),
   };
 }
 
@@ -164,50 +168,38 @@ export const reservationsProjection: ReadModelProjection<ReservationDocument> = 
   streamTypes: ['reservation', 'customer', 'room'],
   ownStreamType: 'reservation',
   targets(event) {
-    switch (event.streamType) {
-      case 'reservation':
-        return reservationFields(event) ? [{ id: event.streamId }] : [];
-      case 'customer':
-        return guestFields(event)
-          ? [{ id: customerRefId(event.streamId) }, { field: 'customer.id', value: event.streamId }]
-          : [];
-      case 'room':
-        return roomPartFields(event)
-          ? [{ id: roomRefId(event.streamId) }, { field: 'room.id', value: event.streamId }]
-          : [];
-      default:
-        return [];
+    if (isReservationEvent(event)) return [{ id: event.streamId }];
+    if (isCustomerEvent(event) && guestFields(event)) {
+      return [
+        { id: customerRefId(event.streamId) },
+        { field: 'customer.id', value: event.streamId },
+      ];
     }
+    if (isRoomEvent(event) && roomPartFields(event)) {
+      return [{ id: roomRefId(event.streamId) }, { field: 'room.id', value: event.streamId }];
+    }
+    return [];
   },
   lookups(event) {
-    if (event.type !== 'ReservationPlaced') return [];
-    const customerId = text(event.data, 'customerId');
-    const roomId = text(event.data, 'roomId');
-    return [
-      ...(customerId ? [customerRefId(customerId)] : []),
-      ...(roomId ? [roomRefId(roomId)] : []),
-    ];
+    if (!isReservationEvent(event) || event.type !== 'ReservationPlaced') return [];
+    return [customerRefId(event.data.customerId), roomRefId(event.data.roomId)];
   },
   evolve(doc, event, ctx) {
-    switch (event.streamType) {
-      case 'reservation':
-        return evolveReservation(doc, event, ctx);
-      case 'customer': {
-        const fields = guestFields(event);
-        const base = doc ?? emptyDocument('customer', ctx.id);
-        const guest =
-          fields && assignNewer(base.customer ?? emptyGuest(event.streamId), event.version, fields);
-        return guest ? { ...base, customer: guest } : undefined;
-      }
-      case 'room': {
-        const fields = roomPartFields(event);
-        const base = doc ?? emptyDocument('room', ctx.id);
-        const room =
-          fields && assignNewer(base.room ?? emptyRoomPart(event.streamId), event.version, fields);
-        return room ? { ...base, room } : undefined;
-      }
-      default:
-        return undefined;
+    if (isReservationEvent(event)) return evolveReservation(doc, event, ctx);
+    if (isCustomerEvent(event)) {
+      const fields = guestFields(event);
+      const base = doc ?? emptyDocument('customer', ctx.id);
+      const guest =
+        fields && assignNewer(base.customer ?? emptyGuest(event.streamId), event.version, fields);
+      return guest ? { ...base, customer: guest } : undefined;
     }
+    if (isRoomEvent(event)) {
+      const fields = roomPartFields(event);
+      const base = doc ?? emptyDocument('room', ctx.id);
+      const room =
+        fields && assignNewer(base.room ?? emptyRoomPart(event.streamId), event.version, fields);
+      return room ? { ...base, room } : undefined;
+    }
+    return undefined;
   },
 };

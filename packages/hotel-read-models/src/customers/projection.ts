@@ -1,5 +1,6 @@
-import type { EventEnvelope, ReadModelProjection } from '@cqrs/core';
-import { assignNewer, text, type Versioned } from './versioned';
+import type { ReadModelProjection } from '@cqrs/core';
+import { assignNewer, type Versioned } from '@cqrs/search';
+import { isCustomerEvent, type CustomerEnvelope } from '../hotel-event';
 
 /** The `customers` read model: one document per customer stream. */
 export interface CustomerView extends Versioned {
@@ -13,29 +14,26 @@ export interface CustomerView extends Versioned {
 }
 
 /** The customer fields each customer event sets (shared with the reservations' join). */
-export function customerFields(event: EventEnvelope): Partial<CustomerView> | undefined {
-  const d = event.data;
+export function customerFields(event: CustomerEnvelope): Partial<CustomerView> {
   switch (event.type) {
     case 'CustomerRegistered':
       return {
-        name: text(d, 'name'),
-        email: text(d, 'email'),
-        phone: text(d, 'phone'),
+        name: event.data.name,
+        email: event.data.email,
+        phone: event.data.phone ?? null,
         status: 'active',
         registeredAt: event.occurredAt,
       };
     case 'CustomerRenamed':
-      return { name: text(d, 'name') };
+      return { name: event.data.name };
     case 'CustomerContactChanged':
       // Only the fields the event carries changed.
       return {
-        ...('email' in d ? { email: text(d, 'email') } : {}),
-        ...('phone' in d ? { phone: text(d, 'phone') } : {}),
+        ...(event.data.email !== undefined ? { email: event.data.email } : {}),
+        ...(event.data.phone !== undefined ? { phone: event.data.phone } : {}),
       };
     case 'CustomerDeactivated':
       return { status: 'deactivated' };
-    default:
-      return undefined;
   }
 }
 
@@ -57,13 +55,11 @@ export const customersProjection: ReadModelProjection<CustomerView> = {
   name: 'customers',
   streamTypes: ['customer'],
   ownStreamType: 'customer',
-  targets: (event) =>
-    event.streamType === 'customer' && customerFields(event) ? [{ id: event.streamId }] : [],
+  targets: (event) => (isCustomerEvent(event) ? [{ id: event.streamId }] : []),
   evolve(doc, event) {
-    const fields = customerFields(event);
-    if (!fields) return undefined;
+    if (!isCustomerEvent(event)) return undefined;
     return assignNewer(doc ?? emptyCustomer(event.streamId), event.version, {
-      ...fields,
+      ...customerFields(event),
       updatedAt: event.occurredAt,
     });
   },
