@@ -153,4 +153,19 @@ if (!stopping) {
   Try: curl -X POST http://127.0.0.1:${ports['command-service']}/commands/customer/c-1 -H 'content-type: application/json' \\
          -d '{"type":"RegisterCustomer","data":{"name":"Ada Lovelace","email":"ada@example.com"}}'
 `);
+  // Say what is open, so nobody serves an unauthenticated API by accident.
+  const host = env.HOST ?? '127.0.0.1';
+  console.log(
+    [
+      host === '127.0.0.1' || host === 'localhost' || host === '::1'
+        ? `  Listening on ${host} only (set HOST=0.0.0.0 to serve other machines).`
+        : `  Listening on ${host}: other machines can reach these ports.`,
+      env.API_TOKEN
+        ? '  Commands require the API_TOKEN bearer token.'
+        : '  API_TOKEN is unset: anyone who reaches the command API can send commands.',
+      env.ADMIN_TOKEN
+        ? '  /admin/* requires the ADMIN_TOKEN bearer token.'
+        : '  ADMIN_TOKEN is unset: the /admin/* endpoints answer 403.',
+    ].join('\n'),
+  );
 }

@@ -13,6 +13,7 @@ async function main(): Promise<void> {
     const config = readConfig({
       mysqlUrl: commonEnv.mysqlUrl,
       logLevel: commonEnv.logLevel,
+      host: commonEnv.host,
       port: port('COMMAND_PORT', 3000),
       apiToken: optionalStr('API_TOKEN'),
       mysqlPoolMax: int('MYSQL_POOL_MAX', 10, 1, 1000),
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
       ['command-service', () => service.close()],
       ['tracing', () => tracing.shutdown()],
     ]);
-    await service.app.listen({ port: config.port, host: '0.0.0.0' });
+    await service.app.listen({ port: config.port, host: config.host });
   } catch (err) {
     exitOnStartupError(log, err);
   }

@@ -14,6 +14,7 @@ async function main(): Promise<void> {
       amqpUrl: commonEnv.amqpUrl,
       eventsExchange: commonEnv.eventsExchange,
       logLevel: commonEnv.logLevel,
+      host: commonEnv.host,
       port: port('RELAY_PORT', 3002),
       pollIntervalMs: int('RELAY_POLL_INTERVAL_MS', 50, 1, 60_000),
       minPollIntervalMs: int('RELAY_MIN_POLL_INTERVAL_MS', 5, 1, 60_000),
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
       ['outbox-relay', () => service.close()],
       ['tracing', () => tracing.shutdown()],
     ]);
-    await service.app.listen({ port: config.port, host: '0.0.0.0' });
+    await service.app.listen({ port: config.port, host: config.host });
   } catch (err) {
     exitOnStartupError(log, err);
   }

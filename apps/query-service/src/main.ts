@@ -38,7 +38,7 @@ async function main(): Promise<void> {
       ['query-service', () => service.close()],
       ['tracing', () => tracing.shutdown()],
     ]);
-    await service.app.listen({ port: config.port, host: '0.0.0.0' });
+    await service.app.listen({ port: config.port, host: config.host });
   } catch (err) {
     exitOnStartupError(log, err);
   }

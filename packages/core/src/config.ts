@@ -123,6 +123,8 @@ export const commonEnv = {
   elasticsearchUrl: url('ELASTICSEARCH_URL', 'http://127.0.0.1:9200', ['http', 'https']),
   indexPrefix: indexPrefix('INDEX_PREFIX', 'cqrs'),
   eventsExchange: str('EVENTS_EXCHANGE', 'events'),
+  /** Address the HTTP servers listen on: loopback unless deployed (the compose file and Dockerfile set 0.0.0.0). */
+  host: str('HOST', '127.0.0.1'),
   logLevel: oneOf('LOG_LEVEL', 'info', [
     'fatal',
     'error',
