@@ -1,9 +1,8 @@
-import type { AggregateRegistry, AggregateRuntime } from '@cqrs/aggregates';
-import type { EventStorePort } from '@cqrs/core';
+import type { AggregateRegistry, AggregateRuntime, CommandHandling } from '@cqrs/aggregates';
+import type { EventStorePort, IdempotencyGate } from '@cqrs/core';
 import { createHttpServer, type HttpServer } from '@cqrs/http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { CommandExecutor, IdempotencyGate } from './execute-command';
 import { aggregateRoutes } from './routes/aggregates';
 import { commandRoutes } from './routes/commands';
 
@@ -14,7 +13,7 @@ export interface CommandAppOptions {
   readonly logger: FastifyBaseLogger;
   readonly metrics: Registry;
   /** Counts commands answered before the runtime (see metrics.ts). */
-  readonly recordEdge?: CommandExecutor['recordEdge'];
+  readonly recordEdge?: CommandHandling['recordEdge'];
   /** Resolves when the event store's database answers. */
   readonly checkDatabase: () => Promise<unknown>;
   /** When set, every command and aggregate route needs `Authorization: Bearer <apiToken>`. */
@@ -39,7 +38,7 @@ export async function buildCommandApp(opts: CommandAppOptions): Promise<HttpServ
   });
   const auth = opts.apiToken !== undefined ? { apiToken: opts.apiToken } : {};
   await app.register(commandRoutes, {
-    executor: {
+    handling: {
       runtime: opts.runtime,
       aggregates: opts.aggregates,
       idempotency: opts.store,

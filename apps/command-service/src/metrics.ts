@@ -1,10 +1,6 @@
-import type { AggregateRegistry, CommandOutcome, RuntimeHooks } from '@cqrs/aggregates';
+import type { AggregateRegistry, EdgeOutcome, RuntimeHooks } from '@cqrs/aggregates';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-
-/** Outcomes decided before the runtime is reached (cheap checks, Idempotency-Key). */
-export type EdgeOutcome =
-  Extract<CommandOutcome, 'invalid' | 'not-found' | 'idempotency-conflict'> | 'replayed';
 
 export interface CommandMetrics {
   /** For the runtime: every command it handled, live actors, survived failures. */

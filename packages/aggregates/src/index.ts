@@ -51,3 +51,10 @@ export {
   type Scenario,
 } from './testing/given-when-then';
 export { InMemoryEventStore } from './testing/in-memory-event-store';
+export {
+  handleCommand,
+  type CommandHandling,
+  type CommandRequest,
+  type EdgeOutcome,
+  type HandledCommand,
+} from './command-handling';

@@ -4,3 +4,4 @@ export * from './ids';
 export * from './messages';
 export * from './event-store-port';
 export * from './projection';
+export * from './idempotency';

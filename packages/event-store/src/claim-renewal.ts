@@ -1,4 +1,4 @@
-import type { IdempotencyClaim } from './idempotency';
+import type { IdempotencyClaim } from '@cqrs/core';
 
 type Claimed = Extract<IdempotencyClaim, { kind: 'claimed' }>;
 

@@ -4,9 +4,9 @@ import {
   type AppendResult,
   type Clock,
   type IdGenerator,
+  type IdempotencyClaim,
   type IdempotencyRecord,
 } from '@cqrs/core';
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { isDuplicateKey } from './db-errors';
 import { parseJsonColumn, toIsoMicros, toSqlDatetime } from './rows';
@@ -33,16 +33,6 @@ export interface IdempotencyDeps {
   readonly leaseMs: number;
 }
 
-/** What claiming a key found: the key is ours to use, or it already has a result to replay. */
-export type IdempotencyClaim =
-  | {
-      readonly kind: 'claimed';
-      readonly key: string;
-      readonly fingerprint: string;
-      readonly token: string;
-    }
-  | { readonly kind: 'replay'; readonly record: IdempotencyRecord };
-
 const KEY_PATTERN = /^[\x20-\x7e]{1,128}$/;
 
 interface KeyRow {
@@ -52,22 +42,6 @@ interface KeyRow {
   readonly result: unknown;
   readonly lease_expires_at: Date | null;
   readonly expires_at: Date;
-}
-
-/** A stable digest of a request (keys sorted at every level), to compare repeats of a key. */
-export function fingerprintOf(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 export function assertIdempotencyKey(key: string): void {

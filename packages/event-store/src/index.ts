@@ -3,6 +3,6 @@ export { migrate, rollbackAll } from './migrate';
 export { readStream, readAll, headPosition, type ReadAllOptions } from './read';
 export { parseJsonColumn, rowToEnvelope, toIsoMicros, toSqlDatetime, type EventRow } from './rows';
 export { MySqlEventStore, type MySqlEventStoreOptions } from './mysql-event-store';
-export { fingerprintOf, assertIdempotencyKey, type IdempotencyClaim } from './idempotency';
+export { assertIdempotencyKey } from './idempotency';
 export { toOutboxMessage, routingKeyOf, type OutboxMessage } from './outbox-message';
 export { isConnectionFailure } from './db-errors';

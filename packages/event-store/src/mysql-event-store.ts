@@ -7,6 +7,8 @@ import {
   type EventEnvelope,
   type EventStorePort,
   type IdGenerator,
+  type IdempotencyClaim,
+  type IdempotencyGate,
   type IdempotencyRecord,
   type SnapshotRecord,
 } from '@cqrs/core';
@@ -19,7 +21,6 @@ import {
   purgeExpiredIdempotencyKeys,
   releaseIdempotencyKey,
   renewIdempotencyClaim,
-  type IdempotencyClaim,
 } from './idempotency';
 import { ClaimRenewals } from './claim-renewal';
 import { headPosition, readAll, readStream, type ReadAllOptions } from './read';
@@ -46,7 +47,7 @@ export interface MySqlEventStoreOptions {
  * plus the idempotency claim protocol and readers for the HTTP layer. Stateless apart from
  * the pool: any number of processes may share one database.
  */
-export class MySqlEventStore implements EventStorePort {
+export class MySqlEventStore implements EventStorePort, IdempotencyGate {
   private readonly deps: AppendDeps;
   private step: Promise<bigint> | undefined;
   private readonly renewals: ClaimRenewals;

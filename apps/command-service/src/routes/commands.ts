@@ -1,4 +1,10 @@
-import type { AggregateRegistry, AnyAggregateDefinition } from '@cqrs/aggregates';
+import {
+  handleCommand,
+  type AggregateRegistry,
+  type AnyAggregateDefinition,
+  type CommandHandling,
+  type HandledCommand,
+} from '@cqrs/aggregates';
 import type { EventMetadata } from '@cqrs/core';
 import { requireBearer } from '@cqrs/http';
 import {
@@ -7,7 +13,6 @@ import {
 } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
-import { executeCommand, type CommandExecutor } from '../execute-command';
 import {
   AggregateParams,
   CommandAccepted,
@@ -17,7 +22,7 @@ import {
 } from '../schemas';
 
 export interface CommandRoutesOptions {
-  readonly executor: CommandExecutor;
+  readonly handling: CommandHandling;
   readonly aggregates: AggregateRegistry;
   readonly apiToken?: string;
 }
@@ -42,7 +47,7 @@ export const commandRoutes: FastifyPluginAsyncTypebox<CommandRoutesOptions> = as
     const headers = request.headers as CommandHeaders;
     const ifMatch = headers['if-match'];
     const idempotencyKey = headers['idempotency-key'];
-    const response = await executeCommand(opts.executor, {
+    const handled = await handleCommand(opts.handling, {
       aggregateType,
       aggregateId,
       command: { type: body.type, data: body.data ?? {} },
@@ -50,11 +55,11 @@ export const commandRoutes: FastifyPluginAsyncTypebox<CommandRoutesOptions> = as
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
       metadata: metadataOf(request, idempotencyKey),
     });
-    if (response.replayed) void reply.header('idempotent-replayed', 'true');
+    if (handled.replayed) void reply.header('idempotent-replayed', 'true');
     return reply
-      .status(response.status)
-      .header('etag', `"${response.body.version}"`)
-      .send(response.body);
+      .status(handled.created ? 201 : 200)
+      .header('etag', `"${handled.result.version}"`)
+      .send(accepted(handled));
   };
 
   for (const definition of opts.aggregates.values()) {
@@ -110,6 +115,18 @@ function documentedBody(definition: AnyAggregateDefinition): TSchema {
     );
   });
   return Type.Union(variants, { [ENVELOPE_ONLY]: true });
+}
+
+/** The response body: what was appended, and the token a query may wait for. */
+function accepted({ result, consistencyToken }: HandledCommand): CommandAccepted {
+  return {
+    aggregateType: result.streamType,
+    aggregateId: result.streamId,
+    version: result.version,
+    position: result.position,
+    events: result.events.map((e) => ({ type: e.type, version: e.version })),
+    consistencyToken,
+  };
 }
 
 /** Marks a body schema that is documentation: validation checks the envelope only. */

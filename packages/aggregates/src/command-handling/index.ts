@@ -1,0 +1,7 @@
+export {
+  handleCommand,
+  type CommandHandling,
+  type CommandRequest,
+  type EdgeOutcome,
+  type HandledCommand,
+} from './handle-command';
