@@ -22,6 +22,7 @@ async function main(): Promise<void> {
       maxInFlight: int('RELAY_MAX_IN_FLIGHT', 256, 1, 65_535),
       confirmTimeoutMs: int('RELAY_CONFIRM_TIMEOUT_MS', 10_000, 100, 600_000),
       lockName: optionalStr('RELAY_LOCK_NAME'),
+      adminToken: optionalStr('ADMIN_TOKEN'),
       retentionSeconds: int('OUTBOX_RETENTION_SECONDS', 86_400, 0),
       purgeIntervalMs: int('OUTBOX_PURGE_INTERVAL_MS', 60_000, 100),
       purgeBatchSize: int('OUTBOX_PURGE_BATCH_SIZE', 1000, 1, 100_000),

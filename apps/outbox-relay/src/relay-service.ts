@@ -3,6 +3,7 @@ import { createKnex, migrate } from '@cqrs/event-store';
 import { createHttpServer, type HttpServer } from '@cqrs/http';
 import { createRelayMetrics, MySqlLeaderLock, OutboxRelay, outboxStats } from '@cqrs/outbox';
 import type { Logger } from 'pino';
+import { relayAdminRoutes } from './admin-routes';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
 export interface RelayConfig {
@@ -20,6 +21,8 @@ export interface RelayConfig {
   readonly retentionSeconds: number;
   readonly purgeIntervalMs: number;
   readonly purgeBatchSize: number;
+  /** Enables /admin/outbox* (parking poisoned rows); unset = 403. */
+  readonly adminToken?: string | undefined;
 }
 
 export interface RelayService {
@@ -28,7 +31,10 @@ export interface RelayService {
   close(): Promise<void>;
 }
 
-/** Wires the relay: MySQL (Knex + lock connection), RabbitMQ, the relay loop, /health, /metrics. */
+/**
+ * Wires the relay: MySQL (Knex + lock connection), RabbitMQ, the relay loop, /health, /metrics
+ * and the parking endpoints (/admin/outbox*).
+ */
 export async function createRelayService(config: RelayConfig, log: Logger): Promise<RelayService> {
   const knex = createKnex(config.mysqlUrl, { poolMax: 4 });
   await migrate(knex);
@@ -86,6 +92,7 @@ export async function createRelayService(config: RelayConfig, log: Logger): Prom
       },
     },
   });
+  await app.register(relayAdminRoutes(knex, config.adminToken));
   relay.start();
 
   return {

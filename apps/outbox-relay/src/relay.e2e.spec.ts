@@ -214,4 +214,65 @@ describe('outbox-relay processes (kill -9, standby takeover)', () => {
     process.kill(standby.child.pid!, 'SIGTERM');
     expect(await standby.exited).toBe(0);
   });
+  it('a poisoned row stalls the relay visibly; parking it lets the rest flow, re-queueing publishes it once', async () => {
+    const relay = await startRelay({ ADMIN_TOKEN: 'adm' });
+    const admin = (method: string, path: string, body?: unknown, token = 'adm') =>
+      fetch(`http://127.0.0.1:${relay.port}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    const before = await seedOutbox(knex, interleavedEvents(2, 2, 'room', 'pre-park-'));
+    const [poison] = await seedOutbox(knex, interleavedEvents(1, 1, 'room', 'poison-'));
+    const goodHeaders = (await knex('outbox').where({ event_id: poison }).first()).headers;
+    await knex('outbox').where({ event_id: poison }).update({ headers: '{}' });
+    const after = await seedOutbox(knex, interleavedEvents(2, 2, 'room', 'post-park-'));
+
+    // Stalled at the poisoned row, and it shows: nothing behind it goes out.
+    await waitUntil('rows before it delivered', () =>
+      before.every((id) => recorder.distinct.has(id)),
+    );
+    await waitUntil(
+      'the head row counted as failing',
+      async () => ((await relay.metric('outbox_head_attempts')) ?? 0) >= 2,
+    );
+    expect(after.some((id) => recorder.distinct.has(id))).toBe(false);
+    const head = (await (await admin('GET', '/admin/outbox')).json()) as {
+      head: { id: string; eventId: string; attempts: number }[];
+    };
+    expect(head.head[0]).toMatchObject({ eventId: poison, attempts: expect.any(Number) });
+    const id = head.head[0]!.id;
+
+    // Parking is an admin action.
+    expect((await admin('POST', `/admin/outbox/${id}/park`, { reason: 'x' }, 'wrong')).status).toBe(
+      401,
+    );
+    const parked = await admin('POST', `/admin/outbox/${id}/park`, { reason: 'headers lost' });
+    expect(parked.status).toBe(200);
+    await waitUntil('rows behind it delivered', () =>
+      after.every((id) => recorder.distinct.has(id)),
+    );
+    expectInOrder('post-park-', 2);
+    expect(await relay.metric('outbox_parked_rows')).toBe(1);
+    const list = (await (await admin('GET', '/admin/outbox/parked')).json()) as {
+      parked: { id: string; reason: string }[];
+    };
+    expect(list.parked).toEqual([expect.objectContaining({ id, reason: 'headers lost' })]);
+
+    // Repaired and re-queued under its own id: published exactly once, nothing lost.
+    await knex('outbox_parked')
+      .where({ id })
+      .update({
+        headers: typeof goodHeaders === 'string' ? goodHeaders : JSON.stringify(goodHeaders),
+      });
+    expect((await admin('POST', `/admin/outbox/parked/${id}/requeue`)).status).toBe(200);
+    await waitUntil('the repaired row delivered', () => recorder.distinct.has(poison!));
+    await waitUntil('drained', async () => (await relay.metric('outbox_backlog')) === 0);
+    expect(recorder.messages.filter((m) => m.messageId === poison).length).toBe(1);
+    expect(await relay.metric('outbox_parked_rows')).toBe(0);
+    expect((await admin('POST', `/admin/outbox/parked/${id}/requeue`)).status).toBe(404);
+  });
 });

@@ -26,6 +26,7 @@ describe('migrate', () => {
       '001_events_and_outbox',
       '002_idempotency_keys',
       '003_snapshots',
+      '004_outbox_parked',
     ]);
   });
 });

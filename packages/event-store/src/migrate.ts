@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as m001 from './migrations/001_events_and_outbox';
 import * as m002 from './migrations/002_idempotency_keys';
 import * as m003 from './migrations/003_snapshots';
+import * as m004 from './migrations/004_outbox_parked';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -13,6 +14,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['001_events_and_outbox', m001],
   ['002_idempotency_keys', m002],
   ['003_snapshots', m003],
+  ['004_outbox_parked', m004],
 ];
 
 const source: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -20,6 +20,14 @@ export {
   outboxStats,
   type OutboxStats,
 } from './outbox-store';
+export {
+  parkOutboxRow,
+  requeueParkedRow,
+  listParkedRows,
+  unpublishedHead,
+  type ParkedRow,
+  type UnpublishedRow,
+} from './parking';
 export { createRelayMetrics, type RelayMetrics } from './relay-metrics';
 export { seedOutbox, interleavedEvents, type SeedEvent } from './seed-outbox';
 export { recordEvents, type Recorder, type RecordedMessage } from './test-recorder';

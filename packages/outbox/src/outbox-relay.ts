@@ -246,8 +246,10 @@ export class OutboxRelay {
           try {
             message = toAmqpMessage(row);
           } catch (err) {
-            // Never skip it: the relay stalls here until the row is repaired, loudly.
+            // Never skip it: the relay stalls here, loudly and counted (outbox_head_attempts),
+            // until the row is repaired or an operator parks it (parking.ts).
             this.log.error({ err, outboxId: row.id, eventId: row.event_id }, 'unpublishable row');
+            failed.push(row.id);
             failure = err;
             break;
           }

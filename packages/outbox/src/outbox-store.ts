@@ -114,17 +114,37 @@ export interface OutboxStats {
   readonly backlog: number;
   /** Age of the oldest of them, in seconds (0 when there is none). */
   readonly oldestAgeSeconds: number;
+  /**
+   * Failed publish attempts of the oldest unpublished row (0 when none). The relay never skips
+   * a row, so a head row whose attempts keep growing is a poisoned one holding every row
+   * behind it: park it (parking.ts).
+   */
+  readonly headAttempts: number;
+  /** Rows parked by an operator (`outbox_parked`), waiting to be re-queued. */
+  readonly parked: number;
 }
 
 export async function outboxStats(knex: Knex): Promise<OutboxStats> {
   const [rows] = (await knex.raw(
     `SELECT COUNT(*) AS backlog,
-            COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(6)), 0) AS oldest_age_us
+            COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(6)), 0) AS oldest_age_us,
+            COALESCE((SELECT attempts FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1), 0)
+              AS head_attempts,
+            (SELECT COUNT(*) FROM outbox_parked) AS parked
        FROM outbox WHERE published_at IS NULL`,
-  )) as [{ backlog: string | number; oldest_age_us: string | number }[]];
+  )) as [
+    {
+      backlog: string | number;
+      oldest_age_us: string | number;
+      head_attempts: string | number;
+      parked: string | number;
+    }[],
+  ];
   const row = rows[0];
   return {
     backlog: Number(row?.backlog ?? 0),
     oldestAgeSeconds: Math.max(0, Number(row?.oldest_age_us ?? 0) / 1e6),
+    headAttempts: Number(row?.head_attempts ?? 0),
+    parked: Number(row?.parked ?? 0),
   };
 }

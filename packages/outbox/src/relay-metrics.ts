@@ -71,7 +71,7 @@ export function createRelayMetrics(
 
   let lastStats: Promise<OutboxStats> | undefined;
   const readStats = () => {
-    // Both gauges are collected in one scrape: one query serves them.
+    // The gauges are collected in one scrape: one query serves them all.
     lastStats ??= stats().finally(() => setTimeout(() => (lastStats = undefined), 100).unref());
     return lastStats;
   };
@@ -97,6 +97,33 @@ export function createRelayMetrics(
       this.set(
         await readStats().then(
           (s) => s.oldestAgeSeconds,
+          () => NaN,
+        ),
+      );
+    },
+  });
+
+  new Gauge({
+    name: 'outbox_head_attempts',
+    help: 'Failed publish attempts of the oldest unpublished row: growing = a poisoned row blocks the relay (park it)',
+    registers: [registry],
+    async collect() {
+      this.set(
+        await readStats().then(
+          (s) => s.headAttempts,
+          () => NaN,
+        ),
+      );
+    },
+  });
+  new Gauge({
+    name: 'outbox_parked_rows',
+    help: 'Outbox rows parked by an operator, waiting to be re-queued',
+    registers: [registry],
+    async collect() {
+      this.set(
+        await readStats().then(
+          (s) => s.parked,
           () => NaN,
         ),
       );
