@@ -17,6 +17,7 @@ export {
 } from './consistency';
 export { appliedVersions } from './versions';
 export { encodeCursor, decodeCursor, queryFingerprint, type SortValue } from './cursor';
+export { searchText, freeText, byRelevance, byKeyword } from './query-dsl';
 export { searchPage, termsFacet, type Page, type PageRequest, type PageQuery } from './page';
 export {
   Rebuilder,

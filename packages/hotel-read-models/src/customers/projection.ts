@@ -1,6 +1,6 @@
-import type { ReadModelProjection } from '@cqrs/core';
-import { assignNewer, type Versioned } from '@cqrs/search';
+import type { Versioned } from '@cqrs/search';
 import { isCustomerEvent, type CustomerEnvelope } from '../hotel-event';
+import { streamDocuments } from '../stream-document';
 
 /** The `customers` read model: one document per customer stream. */
 export interface CustomerView extends Versioned {
@@ -51,16 +51,10 @@ export function emptyCustomer(id: string): CustomerView {
   };
 }
 
-export const customersProjection: ReadModelProjection<CustomerView> = {
+export const customersProjection = streamDocuments({
   name: 'customers',
-  streamTypes: ['customer'],
-  ownStreamType: 'customer',
-  targets: (event) => (isCustomerEvent(event) ? [{ id: event.streamId }] : []),
-  evolve(doc, event) {
-    if (!isCustomerEvent(event)) return undefined;
-    return assignNewer(doc ?? emptyCustomer(event.streamId), event.version, {
-      ...customerFields(event),
-      updatedAt: event.occurredAt,
-    });
-  },
-};
+  streamType: 'customer',
+  isEvent: isCustomerEvent,
+  empty: emptyCustomer,
+  fields: customerFields,
+});

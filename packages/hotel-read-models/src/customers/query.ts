@@ -1,28 +1,25 @@
-import { Cursor, FreeText, queryFingerprint, Size, type PageQuery } from '@cqrs/search';
-import type { estypes } from '@elastic/elasticsearch';
+import {
+  byKeyword,
+  byRelevance,
+  FreeText,
+  freeText,
+  queryFingerprint,
+  searchText,
+  type PageQuery,
+} from '@cqrs/search';
 import { Type, type Static } from '@sinclair/typebox';
 
-export const CustomerListQuery = Type.Object(
-  { q: Type.Optional(FreeText), size: Type.Optional(Size), cursor: Type.Optional(Cursor) },
-  { additionalProperties: false },
-);
-export type CustomerListQuery = Static<typeof CustomerListQuery>;
+/** The parameters of `GET /customers` (besides `size` and `cursor`). */
+export const CustomerFilters = Type.Object({ q: Type.Optional(FreeText) });
+export type CustomerFilters = Static<typeof CustomerFilters>;
 
 /** `GET /customers`: by name or email (best match first), else by name. */
-export function customerSearch(params: Pick<CustomerListQuery, 'q'>): PageQuery {
-  const q = params.q?.trim() || undefined;
-  const query: estypes.QueryDslQueryContainer = q
-    ? {
-        multi_match: {
-          query: q,
-          type: 'bool_prefix',
-          operator: 'and',
-          fields: ['name^2', 'email'],
-        },
-      }
-    : { match_all: {} };
-  const sort: estypes.SortCombinations[] = q
-    ? [{ _score: { order: 'desc' } }, { id: { order: 'asc' } }]
-    : [{ 'name.keyword': { order: 'asc', missing: '\uffff' } }, { id: { order: 'asc' } }];
-  return { query, sort, sortName: q ? 'relevance' : 'name', fingerprint: queryFingerprint({ q }) };
+export function customerSearch(filters: CustomerFilters): PageQuery {
+  const q = searchText(filters.q);
+  return {
+    query: q ? freeText(q, ['name^2', 'email']) : { match_all: {} },
+    sort: q ? byRelevance() : byKeyword('name.keyword'),
+    sortName: q ? 'relevance' : 'name',
+    fingerprint: queryFingerprint({ q }),
+  };
 }

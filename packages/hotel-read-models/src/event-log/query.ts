@@ -1,29 +1,25 @@
-import { Cursor, Id, queryFingerprint, Size, type PageQuery } from '@cqrs/search';
+import { Id, queryFingerprint, type PageQuery } from '@cqrs/search';
 import type { estypes } from '@elastic/elasticsearch';
 import { Type, type Static } from '@sinclair/typebox';
 
-export const EventListQuery = Type.Object(
-  {
-    streamType: Type.Optional(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$' })),
-    streamId: Type.Optional(Id),
-    type: Type.Optional(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,127}$' })),
-    size: Type.Optional(Size),
-    cursor: Type.Optional(Cursor),
-  },
-  { additionalProperties: false },
-);
-export type EventListQuery = Static<typeof EventListQuery>;
+/** The parameters of `GET /events` (besides `size` and `cursor`). */
+export const EventFilters = Type.Object({
+  streamType: Type.Optional(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$' })),
+  streamId: Type.Optional(Id),
+  type: Type.Optional(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,127}$' })),
+});
+export type EventFilters = Static<typeof EventFilters>;
 
 /** `GET /events`: newest first, filtered by stream and event type. */
-export function eventSearch(params: Omit<EventListQuery, 'size' | 'cursor'>): PageQuery {
+export function eventSearch(filters: EventFilters): PageQuery {
   const filter: estypes.QueryDslQueryContainer[] = [];
-  if (params.streamType) filter.push({ term: { streamType: params.streamType } });
-  if (params.streamId) filter.push({ term: { streamId: params.streamId } });
-  if (params.type) filter.push({ term: { type: params.type } });
+  if (filters.streamType) filter.push({ term: { streamType: filters.streamType } });
+  if (filters.streamId) filter.push({ term: { streamId: filters.streamId } });
+  if (filters.type) filter.push({ term: { type: filters.type } });
   return {
     query: { bool: { filter } },
     sort: [{ position: { order: 'desc' } }, { eventId: { order: 'asc' } }],
     sortName: 'newest',
-    fingerprint: queryFingerprint(params),
+    fingerprint: queryFingerprint(filters),
   };
 }

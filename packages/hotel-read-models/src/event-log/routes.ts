@@ -1,27 +1,17 @@
-import { listOf, queryRoute, searchDocuments, type QueryRoutes } from '@cqrs/search';
+import { listOf, searchRoute, type Page, type QueryRoutes } from '@cqrs/search';
 import { eventLogProjection, type EventLogEntry } from './projection';
-import { EventListQuery, eventSearch } from './query';
+import { EventFilters, eventSearch } from './query';
 import { EventListResponse, eventResponse } from './response';
 
-const model = eventLogProjection.name;
-
 export const eventRoutes: QueryRoutes = (ctx) => async (app) => {
-  app.get(
-    '/events',
-    queryRoute(
-      ctx,
-      { tags: ['events'], summary: 'The event log, newest first', querystring: EventListQuery },
-      EventListResponse,
-    ),
-    async (request) => {
-      const { size = 20, cursor, ...params } = request.query;
-      const page = await searchDocuments<EventLogEntry>(
-        ctx,
-        model,
-        { size, cursor },
-        eventSearch(params),
-      );
-      return listOf(page, eventResponse);
-    },
-  );
+  searchRoute(app, ctx, {
+    path: '/events',
+    model: eventLogProjection.name,
+    tags: ['events'],
+    summary: 'The event log, newest first',
+    filters: EventFilters,
+    response: EventListResponse,
+    search: eventSearch,
+    answer: (page: Page<EventLogEntry>) => listOf(page, eventResponse),
+  });
 };

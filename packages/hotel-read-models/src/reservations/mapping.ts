@@ -1,27 +1,18 @@
 import { Mapping, versionedProperties } from '@cqrs/search';
 import type { estypes } from '@elastic/elasticsearch';
+import { customersMapping } from '../customers/mapping';
+import { roomsMapping } from '../rooms/mapping';
+
+/** A joined part: the fields it shows, mapped as their own read model maps them. */
+function part(own: estypes.MappingTypeMapping, fields: readonly string[]): estypes.MappingProperty {
+  const properties = Object.fromEntries(fields.map((f) => [f, own.properties![f]!]));
+  return { properties: { ...properties, ...versionedProperties } };
+}
 
 /** The guest part, versioned by the customer stream. */
-const guest: estypes.MappingProperty = {
-  properties: {
-    id: Mapping.keyword,
-    name: Mapping.textAndKeyword,
-    email: Mapping.textAndKeyword,
-    ...versionedProperties,
-  },
-};
-
+const guest = part(customersMapping, ['id', 'name', 'email']);
 /** The room part, versioned by the room stream. */
-const room: estypes.MappingProperty = {
-  properties: {
-    id: Mapping.keyword,
-    hotel: Mapping.textAndKeyword,
-    city: Mapping.textAndKeyword,
-    number: Mapping.keyword,
-    roomType: Mapping.keyword,
-    ...versionedProperties,
-  },
-};
+const room = part(roomsMapping, ['id', 'hotel', 'city', 'number', 'roomType']);
 
 export const reservationsMapping: estypes.MappingTypeMapping = {
   properties: {

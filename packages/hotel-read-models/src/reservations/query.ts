@@ -1,13 +1,13 @@
 import { ValidationError } from '@cqrs/core';
 import {
   checkDay,
-  Cursor,
   Day,
   FreeText,
+  freeText,
   Id,
   Keyword,
   queryFingerprint,
-  Size,
+  searchText,
   type PageQuery,
 } from '@cqrs/search';
 import type { estypes } from '@elastic/elasticsearch';
@@ -27,29 +27,25 @@ const SORTS = [
 ] as const;
 type SortName = (typeof SORTS)[number];
 
-export const ReservationListQuery = Type.Object(
-  {
-    q: Type.Optional(FreeText),
-    status: Type.Optional(Type.Union(STATUSES.map((s) => Type.Literal(s)))),
-    hotel: Type.Optional(Keyword),
-    city: Type.Optional(Keyword),
-    customerId: Type.Optional(Id),
-    checkInFrom: Type.Optional(Day),
-    checkInTo: Type.Optional(Day),
-    sort: Type.Optional(
-      Type.Union(
-        SORTS.map((s) => Type.Literal(s)),
-        {
-          description: 'default: relevance with q, else -updatedAt; "-" = descending',
-        },
-      ),
+/** The parameters of `GET /reservations` (besides `size` and `cursor`). */
+export const ReservationFilters = Type.Object({
+  q: Type.Optional(FreeText),
+  status: Type.Optional(Type.Union(STATUSES.map((s) => Type.Literal(s)))),
+  hotel: Type.Optional(Keyword),
+  city: Type.Optional(Keyword),
+  customerId: Type.Optional(Id),
+  checkInFrom: Type.Optional(Day),
+  checkInTo: Type.Optional(Day),
+  sort: Type.Optional(
+    Type.Union(
+      SORTS.map((s) => Type.Literal(s)),
+      {
+        description: 'default: relevance with q, else -updatedAt; "-" = descending',
+      },
     ),
-    size: Type.Optional(Size),
-    cursor: Type.Optional(Cursor),
-  },
-  { additionalProperties: false },
-);
-export type ReservationListQuery = Static<typeof ReservationListQuery>;
+  ),
+});
+export type ReservationFilters = Static<typeof ReservationFilters>;
 
 /** Sort values must survive JSON: explicit `missing` values instead of Long.MIN/MAX. */
 const MISSING = {
@@ -77,8 +73,8 @@ function sortClauses(sort: SortName): estypes.SortCombinations[] {
  * `GET /reservations`: free text over guest and room, filters, a sort, and the status and
  * hotel facets. Bad dates and an empty check-in range are a 400.
  */
-export function reservationSearch(query: Omit<ReservationListQuery, 'size' | 'cursor'>): PageQuery {
-  const { sort: sortParam, ...params } = query;
+export function reservationSearch(filters: ReservationFilters): PageQuery {
+  const { sort: sortParam, ...params } = filters;
   checkDay(params.checkInFrom, 'checkInFrom');
   checkDay(params.checkInTo, 'checkInTo');
   if (params.checkInFrom && params.checkInTo && params.checkInFrom > params.checkInTo) {
@@ -86,7 +82,7 @@ export function reservationSearch(query: Omit<ReservationListQuery, 'size' | 'cu
       { path: 'querystring/checkInFrom', message: 'must not be after checkInTo' },
     ]);
   }
-  const q = params.q?.trim() || undefined;
+  const q = searchText(params.q);
   const sort: SortName = sortParam ?? (q ? 'relevance' : '-updatedAt');
   const filter: estypes.QueryDslQueryContainer[] = [{ term: { kind: 'reservation' } }];
   if (params.status) filter.push({ term: { status: params.status } });
@@ -103,18 +99,8 @@ export function reservationSearch(query: Omit<ReservationListQuery, 'size' | 'cu
       },
     });
   }
-  const must: estypes.QueryDslQueryContainer[] = q
-    ? [
-        {
-          // `match` family: the text is analysed, never parsed as query syntax.
-          multi_match: {
-            query: q,
-            type: 'bool_prefix',
-            operator: 'and',
-            fields: ['customer.name^3', 'customer.email^2', 'room.hotel^2', 'room.city'],
-          },
-        },
-      ]
+  const must = q
+    ? [freeText(q, ['customer.name^3', 'customer.email^2', 'room.hotel^2', 'room.city'])]
     : [];
   return {
     query: { bool: { filter, must } },

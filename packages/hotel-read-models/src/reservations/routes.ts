@@ -1,14 +1,6 @@
-import { NotFoundError } from '@cqrs/core';
-import {
-  findDocument,
-  IdParams,
-  listOf,
-  queryRoute,
-  searchDocuments,
-  type QueryRoutes,
-} from '@cqrs/search';
+import { documentRoute, listOf, searchRoute, type Page, type QueryRoutes } from '@cqrs/search';
 import { reservationsProjection, type ReservationDocument } from './projection';
-import { ReservationListQuery, reservationSearch } from './query';
+import { ReservationFilters, reservationSearch } from './query';
 import {
   ReservationListResponse,
   ReservationResponse,
@@ -17,49 +9,31 @@ import {
 } from './response';
 
 const model = reservationsProjection.name;
+const tags = ['reservations'];
 
 export const reservationRoutes: QueryRoutes = (ctx) => async (app) => {
-  app.get(
-    '/reservations/:id',
-    queryRoute(
-      ctx,
-      {
-        tags: ['reservations'],
-        summary: 'One reservation with its guest and room',
-        params: IdParams,
-      },
-      ReservationResponse,
-    ),
-    async (request) => {
-      const doc = await findDocument<ReservationDocument>(ctx, model, request.params.id);
-      // The index also holds the join's customer and room reference documents.
-      if (!doc || doc.kind !== 'reservation') {
-        throw new NotFoundError(`Reservation ${request.params.id} not found`);
-      }
-      return reservationResponse(doc);
-    },
-  );
-
-  app.get(
-    '/reservations',
-    queryRoute(
-      ctx,
-      {
-        tags: ['reservations'],
-        summary: 'Search reservations: free text, filters, facets, cursor paging',
-        querystring: ReservationListQuery,
-      },
-      ReservationListResponse,
-    ),
-    async (request) => {
-      const { size = 20, cursor, ...params } = request.query;
-      const page = await searchDocuments<ReservationDocument>(
-        ctx,
-        model,
-        { size, cursor },
-        reservationSearch(params),
-      );
-      return { ...listOf(page, reservationResponse), facets: reservationFacets(page) };
-    },
-  );
+  documentRoute(app, ctx, {
+    path: '/reservations/:id',
+    model,
+    tags,
+    summary: 'One reservation with its guest and room',
+    response: ReservationResponse,
+    view: reservationResponse,
+    notFound: (id) => `Reservation ${id} not found`,
+    // The index also holds the join's customer and room reference documents.
+    shows: (doc: ReservationDocument) => doc.kind === 'reservation',
+  });
+  searchRoute(app, ctx, {
+    path: '/reservations',
+    model,
+    tags,
+    summary: 'Search reservations: free text, filters, facets, cursor paging',
+    filters: ReservationFilters,
+    response: ReservationListResponse,
+    search: reservationSearch,
+    answer: (page: Page<ReservationDocument>) => ({
+      ...listOf(page, reservationResponse),
+      facets: reservationFacets(page),
+    }),
+  });
 };

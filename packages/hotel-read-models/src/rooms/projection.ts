@@ -1,6 +1,6 @@
-import type { ReadModelProjection } from '@cqrs/core';
-import { assignNewer, type Versioned } from '@cqrs/search';
+import type { Versioned } from '@cqrs/search';
 import { isRoomEvent, type RoomEnvelope } from '../hotel-event';
+import { streamDocuments } from '../stream-document';
 
 /** The `rooms` read model: one document per room stream. */
 export interface RoomView extends Versioned {
@@ -51,16 +51,10 @@ export function emptyRoom(id: string): RoomView {
   };
 }
 
-export const roomsProjection: ReadModelProjection<RoomView> = {
+export const roomsProjection = streamDocuments({
   name: 'rooms',
-  streamTypes: ['room'],
-  ownStreamType: 'room',
-  targets: (event) => (isRoomEvent(event) ? [{ id: event.streamId }] : []),
-  evolve(doc, event) {
-    if (!isRoomEvent(event)) return undefined;
-    return assignNewer(doc ?? emptyRoom(event.streamId), event.version, {
-      ...roomFields(event),
-      updatedAt: event.occurredAt,
-    });
-  },
-};
+  streamType: 'room',
+  isEvent: isRoomEvent,
+  empty: emptyRoom,
+  fields: roomFields,
+});

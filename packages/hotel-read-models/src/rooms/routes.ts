@@ -1,49 +1,29 @@
-import { NotFoundError } from '@cqrs/core';
-import {
-  findDocument,
-  IdParams,
-  listOf,
-  queryRoute,
-  searchDocuments,
-  type QueryRoutes,
-} from '@cqrs/search';
+import { documentRoute, listOf, searchRoute, type Page, type QueryRoutes } from '@cqrs/search';
 import { roomsProjection, type RoomView } from './projection';
-import { RoomListQuery, roomSearch } from './query';
+import { RoomFilters, roomSearch } from './query';
 import { RoomListResponse, RoomResponse, roomResponse } from './response';
 
 const model = roomsProjection.name;
+const tags = ['rooms'];
 
 export const roomRoutes: QueryRoutes = (ctx) => async (app) => {
-  app.get(
-    '/rooms/:id',
-    queryRoute(ctx, { tags: ['rooms'], summary: 'One room', params: IdParams }, RoomResponse),
-    async (request) => {
-      const doc = await findDocument<RoomView>(ctx, model, request.params.id);
-      if (!doc) throw new NotFoundError(`Room ${request.params.id} not found`);
-      return roomResponse(doc);
-    },
-  );
-
-  app.get(
-    '/rooms',
-    queryRoute(
-      ctx,
-      {
-        tags: ['rooms'],
-        summary: 'Search rooms by hotel, city, number or type',
-        querystring: RoomListQuery,
-      },
-      RoomListResponse,
-    ),
-    async (request) => {
-      const { size = 20, cursor, ...params } = request.query;
-      const page = await searchDocuments<RoomView>(
-        ctx,
-        model,
-        { size, cursor },
-        roomSearch(params),
-      );
-      return listOf(page, roomResponse);
-    },
-  );
+  documentRoute(app, ctx, {
+    path: '/rooms/:id',
+    model,
+    tags,
+    summary: 'One room',
+    response: RoomResponse,
+    view: roomResponse,
+    notFound: (id) => `Room ${id} not found`,
+  });
+  searchRoute(app, ctx, {
+    path: '/rooms',
+    model,
+    tags,
+    summary: 'Search rooms by hotel, city, number or type',
+    filters: RoomFilters,
+    response: RoomListResponse,
+    search: roomSearch,
+    answer: (page: Page<RoomView>) => listOf(page, roomResponse),
+  });
 };

@@ -8,4 +8,14 @@ export {
 export { elasticsearchErrors } from './elasticsearch-errors';
 export { Problem, errorResponses } from './problem';
 export { Id, IdParams, Size, Cursor, FreeText, Keyword, Day, Nullable, checkDay } from './params';
-export { queryRoute, findDocument, searchDocuments, ListResponse, listOf } from './route';
+export {
+  documentRoute,
+  searchRoute,
+  queryRoute,
+  findDocument,
+  searchDocuments,
+  ListResponse,
+  listOf,
+  type DocumentRouteOptions,
+  type SearchRouteOptions,
+} from './route';
