@@ -5,7 +5,7 @@ import {
   MySqlLeaderLock,
   OutboxRelay,
   seedOutbox,
-  toAmqpMessage,
+  toOutgoingMessage,
   type OutboxRow,
   type RelayMetrics,
 } from '@cqrs/outbox';
@@ -38,7 +38,7 @@ const timing = (quick: boolean) =>
 /** amqplib alone: confirm-publish the messages with at most `WINDOW` unconfirmed. */
 async function rawPublish(
   channel: ConfirmChannel,
-  messages: ReturnType<typeof toAmqpMessage>[],
+  messages: ReturnType<typeof toOutgoingMessage>[],
   onProgress: (n: number) => void,
 ): Promise<void> {
   let inFlight = 0;
@@ -182,7 +182,7 @@ export const r3: Benchmark = {
       return { ops: STREAMS * perStream, elapsedMs, latencies: new Latencies() };
     };
     const baseline = async (r: number): Promise<LoopResult> => {
-      const messages = (published[r] ?? []).map(toAmqpMessage);
+      const messages = (published[r] ?? []).map(toOutgoingMessage);
       const started = performance.now();
       await rawPublish(rawChannel, messages, (n) => ctx.progress.tick(n));
       const elapsedMs = performance.now() - started;

@@ -1,5 +1,6 @@
 import { connectAmqp, declareConsumerQueue, declareEventTopology } from '@cqrs/amqp';
-import { createKnex, headPosition, readAll } from '@cqrs/event-store';
+import { eventMessageProperties } from '@cqrs/core';
+import { createKnex, headPosition, readAll, toOutboxMessage } from '@cqrs/event-store';
 import {
   ensureReadModelIndices,
   IndexNames,
@@ -129,12 +130,14 @@ export const r4: Benchmark = {
         deliveryLimit: 20,
       });
       const events = hotelEvents(t.events, `r${r}`);
-      for (const e of events)
-        pub.publish(EXCHANGE, `${e.streamType}.${e.type}`, Buffer.from(JSON.stringify(e)), {
-          persistent: true,
-          contentType: 'application/json',
-          messageId: e.eventId,
+      for (const e of events) {
+        // The message the relay would publish for it (the contract of @cqrs/core).
+        const m = toOutboxMessage(e);
+        pub.publish(EXCHANGE, m.routingKey, Buffer.from(m.payload), {
+          ...eventMessageProperties({ ...e, occurredAtMs: Date.parse(e.occurredAt) }),
+          headers: m.headers,
         });
+      }
       await pub.waitForConfirms();
       const last = events.at(-1)!.position;
       // The query service's settings: batches of 1000, prefetch 2000, batch delay 5 ms.

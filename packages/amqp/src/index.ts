@@ -6,7 +6,7 @@ export {
   deadLetterQueueName,
   type ConsumerQueueSpec,
 } from './topology';
-export { ConfirmPublisher, type ConfirmPublisherOptions, type SentMessage } from './publisher';
+export { ConfirmPublisher, type ConfirmPublisherOptions } from './publisher';
 export {
   startConsumer,
   DEAD_LETTER_HEADERS,

@@ -1,4 +1,9 @@
-import { DependencyUnavailableError } from '@cqrs/core';
+import {
+  DependencyUnavailableError,
+  type EventPublisher,
+  type PublishProperties,
+  type SentMessage,
+} from '@cqrs/core';
 import type { ConfirmChannel, Options } from 'amqplib';
 import type { Logger } from 'pino';
 import type { AmqpConnection } from './connection';
@@ -9,12 +14,6 @@ export interface ConfirmPublisherOptions {
   readonly maxInFlight?: number;
   /** A confirm that takes longer fails the message and recycles the channel (default 10 s). */
   readonly confirmTimeoutMs?: number;
-}
-
-/** A message handed to the broker; `confirmed` settles with the broker's ack or nack. */
-export interface SentMessage {
-  /** Resolves on the broker's ack; rejects (DependencyUnavailableError) on a nack, a closed channel or a timeout. */
-  readonly confirmed: Promise<void>;
 }
 
 /** A message written to a channel and not settled yet. */
@@ -38,7 +37,7 @@ interface Unconfirmed {
  *   recover). Whether a failed message reached the broker is unknown: callers re-send it,
  *   which makes delivery at-least-once.
  */
-export class ConfirmPublisher {
+export class ConfirmPublisher implements EventPublisher {
   private readonly log: Logger;
   private readonly maxInFlight: number;
   private readonly confirmTimeoutMs: number;
@@ -78,7 +77,7 @@ export class ConfirmPublisher {
     exchange: string,
     routingKey: string,
     content: Buffer,
-    options: Options.Publish,
+    options: PublishProperties,
     signal?: AbortSignal,
   ): Promise<SentMessage> {
     this.sending++;
@@ -110,7 +109,7 @@ export class ConfirmPublisher {
     exchange: string,
     routingKey: string,
     content: Buffer,
-    options: Options.Publish,
+    options: PublishProperties,
   ): SentMessage | undefined {
     const channel = this.channel;
     if (

@@ -5,3 +5,5 @@ export * from './messages';
 export * from './event-store-port';
 export * from './projection';
 export * from './idempotency';
+export * from './event-message';
+export * from './event-publisher';

@@ -4,5 +4,5 @@ export { readStream, readAll, headPosition, type ReadAllOptions } from './read';
 export { parseJsonColumn, rowToEnvelope, toIsoMicros, toSqlDatetime, type EventRow } from './rows';
 export { MySqlEventStore, type MySqlEventStoreOptions } from './mysql-event-store';
 export { assertIdempotencyKey } from './idempotency';
-export { toOutboxMessage, routingKeyOf, type OutboxMessage } from './outbox-message';
+export { toOutboxMessage, type OutboxMessage } from './outbox-message';
 export { isConnectionFailure } from './db-errors';

@@ -1,20 +1,20 @@
-import type { EventEnvelope } from '@cqrs/core';
+import {
+  eventMessageBody,
+  eventMessageHeaders,
+  routingKeyOf,
+  type EventEnvelope,
+} from '@cqrs/core';
 
 /** An `outbox` row before insert: what the relay publishes, byte for byte. */
 export interface OutboxMessage {
   readonly eventId: string;
   readonly eventType: string;
-  /** `<streamType>.<EventType>` on the events topic exchange. */
   readonly routingKey: string;
-  /** The exact JSON message body (docs/api.md "Event messages"). */
+  /** The exact JSON message body (`@cqrs/core` event-message.ts). */
   readonly payload: string;
   /** AMQP headers, stored as a JSON object. */
   readonly headers: Readonly<Record<string, string | number>>;
   readonly occurredAt: string;
-}
-
-export function routingKeyOf(streamType: string, eventType: string): string {
-  return `${streamType}.${eventType}`;
 }
 
 /**
@@ -75,49 +75,38 @@ export interface OutboxTemplate {
 }
 
 /**
- * The outbox row of one event, the `index`-th of its append. The body is serialised here,
- * once, so the relay never re-encodes it and every redelivery carries the same bytes. A root
- * event (no correlation or causation id in its metadata) is its own correlation and
- * causation.
+ * The outbox row of one event, the `index`-th of its append: the message of the contract
+ * (`@cqrs/core` event-message.ts) with a hole where its position goes. The body is
+ * serialised here, once, so the relay never re-encodes it and every redelivery carries the
+ * same bytes.
  */
 export function outboxTemplate(event: UnpositionedEvent, index: number): OutboxTemplate {
-  const meta = event.metadata;
-  const correlationId = typeof meta.correlationId === 'string' ? meta.correlationId : event.eventId;
-  const causationId = typeof meta.causationId === 'string' ? meta.causationId : correlationId;
-  const trace: Record<string, string> = {};
-  if (typeof meta.traceparent === 'string') trace.traceparent = meta.traceparent;
-  if (typeof meta.tracestate === 'string') trace.tracestate = meta.tracestate;
+  const envelope = { ...event, position: '' }; // its place is what the template keeps
   return {
     eventId: event.eventId,
     eventType: event.type,
     routingKey: routingKeyOf(event.streamType, event.type),
-    payload: withPositionBetween(
-      {
-        eventId: event.eventId,
-        streamType: event.streamType,
-        streamId: event.streamId,
-        version: event.version,
-      },
-      {
-        type: event.type,
-        schemaVersion: event.schemaVersion,
-        occurredAt: event.occurredAt,
-        data: event.data,
-        metadata: event.metadata,
-      },
-      index,
-    ),
-    headers: withPositionBetween(
-      {
-        'stream-type': event.streamType,
-        'stream-id': event.streamId,
-        'stream-version': event.version,
-      },
-      { 'correlation-id': correlationId, 'causation-id': causationId, ...trace },
-      index,
-    ),
+    payload: aroundPosition(eventMessageBody(envelope), index),
+    headers: aroundPosition(eventMessageHeaders(envelope), index),
     occurredAt: event.occurredAt,
   };
+}
+
+/**
+ * `JSON.stringify(message)` as a template whose hole is the position: the members before
+ * `position` and those after it, in the contract's order.
+ */
+function aroundPosition(
+  message: Readonly<Record<string, unknown>>,
+  event: number,
+): PositionTemplate {
+  const members = Object.entries(message);
+  const at = members.findIndex(([name]) => name === 'position');
+  return withPositionBetween(
+    Object.fromEntries(members.slice(0, at)),
+    Object.fromEntries(members.slice(at + 1)),
+    event,
+  );
 }
 
 /** The outbox row of one stored event (what the append writes for it). */

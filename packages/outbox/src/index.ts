@@ -5,12 +5,7 @@ export {
   type LeaderLock,
   type MySqlLeaderLockOptions,
 } from './leader-lock';
-export {
-  toAmqpMessage,
-  OutboxHeaders,
-  type OutboxRow,
-  type AmqpEventMessage,
-} from './outbox-message';
+export { toOutgoingMessage, type OutboxRow, type OutgoingEventMessage } from './outbox-message';
 export {
   fetchUnpublished,
   fetchUnpublishedIds,

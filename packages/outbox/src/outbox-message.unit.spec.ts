@@ -1,5 +1,5 @@
 import { ValidationError } from '@cqrs/core';
-import { toAmqpMessage, type OutboxRow } from './outbox-message';
+import { toOutgoingMessage, type OutboxRow } from './outbox-message';
 
 const row = (over: Partial<OutboxRow> = {}): OutboxRow => ({
   id: '7',
@@ -20,9 +20,9 @@ const row = (over: Partial<OutboxRow> = {}): OutboxRow => ({
   ...over,
 });
 
-describe('toAmqpMessage', () => {
+describe('toOutgoingMessage', () => {
   it('publishes the stored payload byte for byte with the properties of the contract', () => {
-    const m = toAmqpMessage(row());
+    const m = toOutgoingMessage(row());
     expect(m.routingKey).toBe('reservation.ReservationConfirmed');
     expect(m.content.toString('utf8')).toBe('{"eventId":"0190-e1","version":2}');
     expect(m.options).toEqual({
@@ -38,11 +38,11 @@ describe('toAmqpMessage', () => {
 
   it('accepts headers already parsed by the driver (MySQL 8 JSON columns)', () => {
     const parsed = JSON.parse(row().headers as string) as unknown;
-    expect(toAmqpMessage(row({ headers: parsed })).streamKey).toBe('reservation:r-1');
+    expect(toOutgoingMessage(row({ headers: parsed })).streamKey).toBe('reservation:r-1');
   });
 
   it('refuses a row without its stream headers instead of guessing', () => {
-    expect(() => toAmqpMessage(row({ headers: '{"position":"1"}' }))).toThrow(ValidationError);
-    expect(() => toAmqpMessage(row({ headers: 'not json' }))).toThrow(/not JSON/);
+    expect(() => toOutgoingMessage(row({ headers: '{"position":"1"}' }))).toThrow(ValidationError);
+    expect(() => toOutgoingMessage(row({ headers: 'not json' }))).toThrow(/not JSON/);
   });
 });

@@ -1,8 +1,9 @@
-import { backoffDelay, type ConfirmPublisher } from '@cqrs/amqp';
+import { backoffDelay } from '@cqrs/amqp';
+import type { EventPublisher } from '@cqrs/core';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { LeaderLock } from './leader-lock';
-import { toAmqpMessage, type OutboxRow } from './outbox-message';
+import { toOutgoingMessage, type OutboxRow } from './outbox-message';
 import {
   fetchOutboxRows,
   fetchUnpublishedIds,
@@ -16,7 +17,8 @@ import type { RelayMetrics } from './relay-metrics';
 export interface OutboxRelayOptions {
   readonly knex: Knex;
   readonly lock: LeaderLock;
-  readonly publisher: ConfirmPublisher;
+  /** Where messages go (RabbitMQ: `@cqrs/amqp`'s ConfirmPublisher). */
+  readonly publisher: EventPublisher;
   /** The events topic exchange. */
   readonly exchange: string;
   readonly logger: Logger;
@@ -244,7 +246,7 @@ export class OutboxRelay {
         for (const row of page.fresh) {
           let message;
           try {
-            message = toAmqpMessage(row);
+            message = toOutgoingMessage(row);
           } catch (err) {
             // Never skip it: the relay stalls here, loudly and counted (outbox_head_attempts),
             // until the row is repaired or an operator parks it (parking.ts).

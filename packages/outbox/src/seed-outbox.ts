@@ -1,4 +1,5 @@
 import { uuidV7 } from '@cqrs/core';
+import { toOutboxMessage } from '@cqrs/event-store';
 import type { Knex } from 'knex';
 
 /** An event to store for a test: the minimum the outbox needs. */
@@ -12,8 +13,8 @@ export interface SeedEvent {
 
 /**
  * Test fixture: writes `events` rows and their `outbox` rows in one transaction (or in `trx`
- * when given), in the shape the event store's append path writes them (docs/api.md "Event
- * messages"). Returns the event ids in order.
+ * when given), the outbox rows exactly as the event store's append path writes them
+ * (`toOutboxMessage`). Returns the event ids in order.
  */
 export async function seedOutbox(
   knex: Knex | Knex.Transaction,
@@ -52,33 +53,24 @@ export async function seedOutbox(
         `INSERT INTO outbox (event_id, event_type, routing_key, payload, headers, occurred_at)
          VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
         chunk.flatMap(({ e, eventId, occurredAt, metadata }) => {
-          const position = positions.get(eventId)!;
-          const body = {
+          const message = toOutboxMessage({
             eventId,
             streamType: e.streamType,
             streamId: e.streamId,
             version: e.version,
-            position,
+            position: positions.get(eventId)!,
             type: e.type,
             schemaVersion: 1,
             occurredAt,
             data: e.data ?? {},
             metadata,
-          };
-          const headers = {
-            'stream-type': e.streamType,
-            'stream-id': e.streamId,
-            'stream-version': e.version,
-            position,
-            'correlation-id': eventId,
-            'causation-id': eventId,
-          };
+          });
           return [
             eventId,
-            e.type,
-            `${e.streamType}.${e.type}`,
-            JSON.stringify(body),
-            JSON.stringify(headers),
+            message.eventType,
+            message.routingKey,
+            message.payload,
+            JSON.stringify(message.headers),
             sqlTime(occurredAt),
           ];
         }),

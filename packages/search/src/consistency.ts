@@ -1,4 +1,4 @@
-import { formatConsistencyToken, type StreamVersion } from '@cqrs/core';
+import { formatConsistencyToken, streamKey, type StreamVersion } from '@cqrs/core';
 
 /**
  * Reads the versions the read models hold for streams the tracker has not heard of (a
@@ -33,9 +33,6 @@ interface StreamState {
   /** Highest version known to be searchable. */
   searchable: number;
 }
-
-export const streamKey = (s: { streamType: string; streamId: string }) =>
-  `${s.streamType}:${s.streamId}`;
 
 /**
  * Read-your-writes without polling, with two watermarks per stream: **applied** (the

@@ -5,13 +5,11 @@ export * from './query-api';
 export { ensureReadModelIndices, resolveAlias } from './indices';
 export { ProjectionEngine, type ProjectionTarget, type BatchResult, fieldValue } from './engine';
 export { classifyItem, type ItemOutcome } from './bulk-errors';
-export { parseEventMessage, EventMessageBody } from './envelope';
 export { Projector, queueDepths, type ProjectorOptions } from './projector';
 export { ProgressBus, toProgress, fromProgress, type ProgressMessage } from './progress';
 export {
   ConsistencyTracker,
   describeTokens,
-  streamKey,
   type VersionLookup,
   type ConsistencyTrackerOptions,
 } from './consistency';

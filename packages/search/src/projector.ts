@@ -1,6 +1,7 @@
 import { deadLetterQueueName, startConsumer, type AmqpConnection, type Consumer } from '@cqrs/amqp';
 import {
   DependencyUnavailableError,
+  parseEventMessage,
   ValidationError,
   type EventEnvelope,
   type StreamVersion,
@@ -11,7 +12,6 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ProjectionEngine, ProjectionTarget } from './engine';
 import { sleep } from './engine';
-import { parseEventMessage } from './envelope';
 
 export interface ProjectorOptions {
   readonly connection: AmqpConnection;

@@ -1,5 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
-import { streamKey, type VersionLookup } from './consistency';
+import { streamKey } from '@cqrs/core';
+import type { VersionLookup } from './consistency';
 import type { IndexNames, ReadModel } from './read-model';
 
 /**
