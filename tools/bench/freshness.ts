@@ -1,6 +1,5 @@
 import { IndexNames } from '@cqrs/search';
 import { createTestIndexPrefix, createTestVhost } from '@cqrs/testing';
-import { customersModel } from '@cqrs/hotel-read-models';
 import { benchDatabase, type Benchmark, type BenchContext } from './context';
 import { Latencies, round, sleep, type ResultRow } from './harness';
 import { startApp } from './processes';
@@ -46,7 +45,7 @@ export const freshness: Benchmark = {
     const command = await startApp('command-service', env, 'COMMAND_PORT');
     ctx.defer(() => command.stop());
 
-    const alias = new IndexNames(es.prefix).alias(customersModel.projection.name);
+    const alias = new IndexNames(es.prefix).alias('customers');
     const tag = `f${Date.now().toString(36)}`;
     const committedAt = new Map<string, number>();
     const latencies = new Latencies();

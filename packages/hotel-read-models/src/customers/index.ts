@@ -9,6 +9,3 @@ export const customersModel: ReadModel<CustomerView> = {
   mappings: customersMapping,
   routes: customerRoutes,
 };
-
-export { customersProjection, type CustomerView } from './projection';
-export { CustomerResponse } from './response';

@@ -9,6 +9,3 @@ export const eventLogModel: ReadModel<EventLogEntry> = {
   mappings: eventLogMapping,
   routes: eventRoutes,
 };
-
-export { eventLogProjection, type EventLogEntry } from './projection';
-export { EventResponse } from './response';

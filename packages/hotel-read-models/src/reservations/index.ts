@@ -12,14 +12,3 @@ export const reservationsModel: ReadModel<ReservationDocument> = {
   mappings: reservationsMapping,
   routes: reservationRoutes,
 };
-
-export {
-  reservationsProjection,
-  customerRefId,
-  roomRefId,
-  type ReservationDocument,
-  type ReservationStatus,
-  type GuestPart,
-  type RoomPart,
-} from './projection';
-export { ReservationResponse } from './response';

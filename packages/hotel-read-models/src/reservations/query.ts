@@ -13,7 +13,7 @@ import {
 import type { estypes } from '@elastic/elasticsearch';
 import { Type, type Static } from '@sinclair/typebox';
 
-export const STATUSES = ['pending', 'confirmed', 'checkedIn', 'checkedOut', 'cancelled'] as const;
+const STATUSES = ['pending', 'confirmed', 'checkedIn', 'checkedOut', 'cancelled'] as const;
 const SORTS = [
   'relevance',
   'checkIn',

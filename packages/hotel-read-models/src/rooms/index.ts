@@ -9,6 +9,3 @@ export const roomsModel: ReadModel<RoomView> = {
   mappings: roomsMapping,
   routes: roomRoutes,
 };
-
-export { roomsProjection, type RoomView } from './projection';
-export { RoomResponse } from './response';

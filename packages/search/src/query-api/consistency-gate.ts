@@ -27,8 +27,8 @@ export const ConsistencyHeaders = Type.Object(
   { additionalProperties: true },
 );
 
-export const DEFAULT_WAIT_MS = 5000;
-export const MAX_WAIT_MS = 30_000;
+const DEFAULT_WAIT_MS = 5000;
+const MAX_WAIT_MS = 30_000;
 
 /**
  * preHandler of every read route: with `X-Consistency-Token`, answer only once the read

@@ -19,7 +19,7 @@ interface QueryRouteSchema {
  * The options of a query route: the consistency gate in front, its headers, the 200 answer
  * and the problem answers every query route may give.
  */
-export function queryRoute<S extends QueryRouteSchema, R extends TSchema>(
+function queryRoute<S extends QueryRouteSchema, R extends TSchema>(
   ctx: QueryContext,
   schema: S,
   response: R,
@@ -35,7 +35,7 @@ export function queryRoute<S extends QueryRouteSchema, R extends TSchema>(
 }
 
 /** One document of a read model by id, `undefined` when there is none. */
-export async function findDocument<T>(
+async function findDocument<T>(
   ctx: QueryContext,
   model: string,
   id: string,
@@ -45,7 +45,7 @@ export async function findDocument<T>(
 }
 
 /** One page of a read model's search: the list `query` defines, from `cursor`, `size` hits. */
-export function searchDocuments<T>(
+function searchDocuments<T>(
   ctx: QueryContext,
   model: string,
   paging: { readonly size: number; readonly cursor?: string | undefined },
