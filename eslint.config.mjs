@@ -3,6 +3,7 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import boundaries from './tools/lint/module-boundaries.cjs';
 
 export default tseslint.config(
   {
@@ -29,6 +30,13 @@ export default tseslint.config(
     },
   },
   {
+    // Domain -> infrastructure, anything -> app, relative paths into another project: see
+    // tools/lint/module-boundaries.cjs and docs/architecture.md.
+    files: ['{apps,packages,tools}/**/*.{ts,mjs}'],
+    plugins: { boundaries },
+    rules: { 'boundaries/module-boundaries': 'error' },
+  },
+  {
     // CLIs, benchmarks and the test harness print to the terminal on purpose.
     files: ['tools/**/*.ts', 'tools/**/*.mjs', '**/*.spec.ts'],
     rules: { 'no-console': 'off' },
@@ -36,6 +44,10 @@ export default tseslint.config(
   {
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   prettier,
 );

@@ -30,6 +30,7 @@ const shared = {
       packages.map((p) => [`^@cqrs/${p}$`, `<rootDir>/packages/${p}/src/index.ts`]),
     ),
     '^@cqrs/testing$': '<rootDir>/tools/testing/src/index.ts',
+    '^@cqrs/stack$': '<rootDir>/tools/stack/index.ts',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { createConnection } from 'mysql2/promise';
-import { managementUrl, fetchManagement } from '../stack/rabbitmq';
+import { managementUrl, fetchManagement } from '@cqrs/stack';
 import { mysqlConnectionOptions, type BenchEnv } from './context';
 
 /** The machine the figures come from. */

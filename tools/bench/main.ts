@@ -1,5 +1,5 @@
 import { readConfig } from '@cqrs/core';
-import { stackDown, stackEnv, stackUp } from '../stack/stack';
+import { stackDown, stackEnv, stackUp } from '@cqrs/stack';
 import type { Benchmark, BenchContext } from './context';
 import { describeDurability, describeMachine } from './environment';
 import { unavailable, type ResultRow } from './harness';

@@ -12,7 +12,7 @@ import {
 import { createTestVhost, waitUntil } from '@cqrs/testing';
 import { connect, type ConfirmChannel } from 'amqplib';
 import pino from 'pino';
-import { fetchManagement } from '../stack/rabbitmq';
+import { fetchManagement } from '@cqrs/stack';
 import { benchDatabase, type Benchmark, type BenchContext } from './context';
 import {
   abRounds,

@@ -1,4 +1,4 @@
-import { ProgressLine } from '../stack/progress';
+import { ProgressLine } from '@cqrs/stack';
 
 /**
  * `npm run demo`: seeds a realistic hotel dataset through the command API of a running system

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ES_VERSION } from '../stack/elasticsearch';
+import { ES_VERSION } from '@cqrs/stack';
 
 // No Docker engine runs on our machines: check the compose file and Dockerfile statically.
 const root = join(__dirname, '..', '..');

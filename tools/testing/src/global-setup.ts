@@ -1,4 +1,4 @@
-import { stackUp } from '../../stack/stack';
+import { stackUp } from '@cqrs/stack';
 
 /**
  * Jest global setup of the integration project: brings the stack up once per run (using

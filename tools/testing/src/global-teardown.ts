@@ -1,5 +1,4 @@
-import { stackDown } from '../../stack/stack';
-import type { ServiceName } from '../../stack/state';
+import { stackDown, type ServiceName } from '@cqrs/stack';
 
 /** Stops what the global setup started, unless STACK_KEEP=1 asks to keep it for the next run. */
 export default async function globalTeardown(): Promise<void> {

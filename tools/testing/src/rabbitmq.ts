@@ -1,4 +1,4 @@
-import { fetchManagement, managementUrl } from '../../stack/rabbitmq';
+import { fetchManagement, managementUrl } from '@cqrs/stack';
 import { uniqueName } from './names';
 
 export interface TestVhost {
