@@ -1,4 +1,4 @@
-import { connectAmqp, declareConsumerQueue, declareEventTopology } from '@cqrs/amqp';
+import { connectAmqp, declareEventTopology, declarePartitionedQueues } from '@cqrs/amqp';
 import { eventMessageProperties } from '@cqrs/core';
 import { createKnex, headPosition, readAll, toOutboxMessage } from '@cqrs/event-store';
 import {
@@ -122,11 +122,11 @@ export const r4: Benchmark = {
       const names = new IndexNames(`${es.prefix}-p${r}`);
       await ensureReadModelIndices(es.client, names, readModels);
       if (r === 0) ctx.durability.refresh_interval = await refreshInterval(es.client, names);
-      const queue = `${names.prefix}.query-projector`;
-      await declareConsumerQueue(pub, {
-        queue,
+      // One partition: this row measures one projector on one queue (the scale row varies it).
+      const queues = { name: `${names.prefix}.query-projector`, partitions: 1 };
+      await declarePartitionedQueues(pub, {
+        ...queues,
         eventsExchange: EXCHANGE,
-        bindings: ['#'],
         deliveryLimit: 20,
       });
       const events = hotelEvents(t.events, `r${r}`);
@@ -146,7 +146,7 @@ export const r4: Benchmark = {
         logger,
         engine,
         targets: readModels.map((model) => ({ model, index: names.alias(model.projection.name) })),
-        queue,
+        queues,
         eventsExchange: EXCHANGE,
         prefetch: PREFETCH,
         maxBatch: MAX_BATCH,

@@ -23,6 +23,9 @@ async function main(): Promise<void> {
       maxBatch: int('PROJECTOR_MAX_BATCH', 1000, 1, 5000),
       batchDelayMs: int('PROJECTOR_BATCH_DELAY_MS', 5, 0, 1000),
       refreshEveryMs: int('PROJECTOR_REFRESH_INTERVAL_MS', 100, 0, 60_000),
+      partitions: int('PROJECTOR_PARTITIONS', 4, 1, 256),
+      rebalanceEveryMs: int('PROJECTOR_REBALANCE_INTERVAL_MS', 2000, 100, 600_000),
+      appliedLog: optionalStr('PROJECTOR_APPLIED_LOG'),
     });
     const service = await createQueryService(
       {

@@ -1,4 +1,10 @@
-import { connectAmqp, declareEventTopology, type AmqpConnection } from '@cqrs/amqp';
+import {
+  connectAmqp,
+  declareEventTopology,
+  partitionedQueueDepths,
+  type AmqpConnection,
+  type PartitionedQueues,
+} from '@cqrs/amqp';
 import { createKnex, headPosition, readAll } from '@cqrs/event-store';
 import { createHttpServer, type HttpServer } from '@cqrs/http';
 import {
@@ -11,13 +17,13 @@ import {
   ProgressBus,
   ProjectionEngine,
   Projector,
-  queueDepths,
   Rebuilder,
   toProgress,
   type QueryContext,
 } from '@cqrs/search';
 import { Client } from '@elastic/elasticsearch';
 import type { Knex } from 'knex';
+import { createWriteStream } from 'node:fs';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { readModels } from '@cqrs/hotel-read-models';
@@ -39,6 +45,12 @@ export interface QueryServiceConfig {
   readonly batchDelayMs: number;
   /** Refresh what the projector applied at most this often when it has no backlog (default 100; 0: never). */
   readonly refreshEveryMs?: number;
+  /** Partition queues the events are hashed onto by stream (default 4; the same on every instance). */
+  readonly partitions?: number;
+  /** How often a projector checks it holds no more than its share of the partitions (default 2000 ms). */
+  readonly rebalanceEveryMs?: number;
+  /** A file to append every applied event to (JSON lines), for an audit of per-stream order. */
+  readonly appliedLog?: string;
 }
 
 export interface QueryService {
@@ -47,7 +59,7 @@ export interface QueryService {
   readonly tracker: ConsistencyTracker;
   readonly rebuilder: Rebuilder;
   readonly names: IndexNames;
-  readonly queue: string;
+  readonly queues: PartitionedQueues;
   close(): Promise<void>;
 }
 
@@ -64,7 +76,10 @@ export async function createQueryService(
   await waitForElasticsearch(client, log);
   await ensureReadModelIndices(client, names, readModels, log);
 
-  const queue = `${config.indexPrefix}.query-projector`;
+  const queues: PartitionedQueues = {
+    name: `${config.indexPrefix}.query-projector`,
+    partitions: config.partitions ?? 4,
+  };
   const connection: AmqpConnection = await connectAmqp({
     url: config.amqpUrl,
     name: `query-service${config.roles.projector ? '' : ' (api)'}`,
@@ -89,7 +104,10 @@ export async function createQueryService(
     lookup: appliedVersions(client, names, readModels),
     refresh: () => engine.refresh(aliases),
   });
-  const bus = new ProgressBus(connection, `${queue}.progress`, log);
+  const bus = new ProgressBus(connection, `${queues.name}.progress`, log);
+  const appliedLog = config.appliedLog
+    ? createWriteStream(config.appliedLog, { flags: 'a' })
+    : undefined;
   let checkpoint = { position: '0', at: null as string | null };
   const heard = (position: string) => {
     if (BigInt(position) >= BigInt(checkpoint.position)) {
@@ -107,8 +125,11 @@ export async function createQueryService(
         logger: log,
         engine,
         targets: readModels.map((model) => ({ model, index: names.alias(model.projection.name) })),
-        queue,
+        queues,
         eventsExchange: config.eventsExchange,
+        ...(config.rebalanceEveryMs !== undefined
+          ? { rebalanceEveryMs: config.rebalanceEveryMs }
+          : {}),
         prefetch: config.prefetch,
         ...(config.maxBatch !== undefined ? { maxBatch: config.maxBatch } : {}),
         maxDelayMs: config.batchDelayMs,
@@ -120,6 +141,14 @@ export async function createQueryService(
           heard(position);
           void bus.publish(toProgress(streams, position));
         },
+        ...(appliedLog
+          ? {
+              onEventsApplied: (events) => {
+                const at = performance.timeOrigin + performance.now();
+                appliedLog.write(`${JSON.stringify({ at, pid: process.pid, events })}\n`);
+              },
+            }
+          : {}),
       })
     : undefined;
   new Gauge({
@@ -128,7 +157,7 @@ export async function createQueryService(
     labelNames: ['queue'] as const,
     registers: [metrics],
     async collect() {
-      const d = await queueDepths(connection, queue).catch(() => undefined);
+      const d = await partitionedQueueDepths(connection, queues).catch(() => undefined);
       if (!d) return;
       this.set({ queue: 'ready' }, d.ready);
       this.set({ queue: 'dead_letter' }, d.deadLetters);
@@ -194,7 +223,7 @@ export async function createQueryService(
         models: readModels,
         rebuilder,
         connection,
-        queue,
+        queues,
         adminToken: config.adminToken,
         checkpoint: () => checkpoint,
       }),
@@ -208,10 +237,11 @@ export async function createQueryService(
     tracker,
     rebuilder,
     names,
-    queue,
+    queues,
     async close() {
       await app.close();
       await projector?.stop();
+      await new Promise((resolve) => (appliedLog ? appliedLog.end(resolve) : resolve(undefined)));
       await bus.close();
       await connection.close();
       await knex.destroy();

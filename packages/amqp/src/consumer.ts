@@ -1,5 +1,5 @@
 import { DependencyUnavailableError, ValidationError } from '@cqrs/core';
-import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffOptions } from './backoff';
 import type { AmqpConnection } from './connection';
@@ -11,6 +11,12 @@ export interface HandlerContext {
   readonly attempt: number;
   /** Aborted when the consumer stops or its channel dies: the message will be redelivered. */
   readonly signal: AbortSignal;
+  /**
+   * Aborted only when the channel is gone: the message is no longer this consumer's (the
+   * broker redelivers it, on a single-active-consumer queue to the next consumer). A stop
+   * does not abort it: handlers that started are waited for.
+   */
+  readonly released: AbortSignal;
 }
 
 export type MessageHandler = (message: ConsumeMessage, ctx: HandlerContext) => Promise<void>;
@@ -22,7 +28,17 @@ export interface ConsumerOptions {
   readonly queue: string;
   readonly eventsExchange: string;
   /** Topic patterns to bind, e.g. `['reservation.*', 'customer.*']` or `['#']`. */
-  readonly bindings: readonly string[];
+  readonly bindings?: readonly string[];
+  /**
+   * Declares what the consumer reads on every new channel, in place of the default (its own
+   * quorum queue bound to `bindings`): e.g. one partition of a partitioned consumer.
+   */
+  readonly declare?: (channel: Channel) => Promise<void>;
+  /**
+   * Routing key of its dead letters on the dead-letter exchange (default `queue`): the
+   * partitions of one consumer share `<deadLetterKey>.dlq`.
+   */
+  readonly deadLetterKey?: string;
   readonly handler: MessageHandler;
   /** Unacknowledged messages the broker may push at once (default 50). */
   readonly prefetch?: number;
@@ -50,6 +66,18 @@ export interface ConsumerOptions {
 export interface Consumer {
   /** True while a channel is open and consuming. */
   readonly isConsuming: boolean;
+  /**
+   * True once a message arrived on the current subscription. On a single-active-consumer
+   * queue that means this is the active consumer (it stays so until it hands over or dies).
+   */
+  readonly isActive: boolean;
+  /**
+   * Gives the queue to the next consumer in line: takes no more deliveries, waits until every
+   * handler that started has finished (and acked), then closes the channel - the broker
+   * returns the messages not started, activates the next single active consumer - and
+   * subscribes again, at the end of the line. Never two consumers handling at once.
+   */
+  handOver(): Promise<void>;
   /** Stops taking messages, lets in-flight handlers finish (up to `timeoutMs`), closes the channel. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -88,21 +116,33 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
   const stopping = new AbortController();
 
   let consuming = false;
+  let delivered = false;
   let current: { channel: ConfirmChannel; tag: string; gone: AbortController } | undefined;
   const queue: Array<{ msg: ConsumeMessage; channel: ConfirmChannel; gone: AbortSignal }> = [];
   let active = 0;
-  let idle: (() => void) | undefined;
+  /** Set during a hand-over: deliveries wait (and go back to the broker with the channel). */
+  let holding = false;
+  let idle: Array<() => void> = [];
 
   function pump(): void {
-    while (active < concurrency && queue.length > 0) {
+    while (!holding && active < concurrency && queue.length > 0) {
       const job = queue.shift()!;
       active++;
       void handle(job.channel, job.msg, job.gone).finally(() => {
         active--;
-        if (active === 0 && queue.length === 0) idle?.();
+        if (active === 0) {
+          const waiting = idle;
+          idle = [];
+          for (const resolve of waiting) resolve();
+        }
         pump();
       });
     }
+  }
+
+  /** Resolves when no handler runs. */
+  function whenIdle(): Promise<void> {
+    return active === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve));
   }
 
   async function handle(channel: ConfirmChannel, msg: ConsumeMessage, gone: AbortSignal) {
@@ -113,7 +153,11 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
       // A message on a dead channel will be redelivered elsewhere; do not touch it.
       if (gone.aborted) return;
       try {
-        await opts.handler(msg, { attempt: failures + transientFailures + 1, signal });
+        await opts.handler(msg, {
+          attempt: failures + transientFailures + 1,
+          signal,
+          released: gone,
+        });
         ack(channel, msg);
         return;
       } catch (err) {
@@ -127,6 +171,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
           transientFailures++;
           log.warn({ ...context, attempt: transientFailures }, 'handler hit a dependency failure');
           await sleep(backoffDelay(transientFailures, backoff), signal);
+          if (stopping.signal.aborted) return;
           continue;
         }
         failures++;
@@ -171,7 +216,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
     await new Promise<void>((resolve, reject) => {
       channel.publish(
         deadLetterExchangeName(opts.eventsExchange),
-        opts.queue,
+        opts.deadLetterKey ?? opts.queue,
         msg.content,
         options,
         (e: unknown) => (e ? reject(e instanceof Error ? e : new Error(String(e))) : resolve()),
@@ -193,12 +238,15 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
     channel.on('error', (err: Error) => log.warn({ err: err.message }, 'channel error'));
     try {
       await channel.prefetch(prefetch);
-      await declareConsumerQueue(channel, {
-        queue: opts.queue,
-        eventsExchange: opts.eventsExchange,
-        bindings: opts.bindings,
-        deliveryLimit: opts.deliveryLimit ?? 20,
-      });
+      if (opts.declare) await opts.declare(channel);
+      else {
+        await declareConsumerQueue(channel, {
+          queue: opts.queue,
+          eventsExchange: opts.eventsExchange,
+          bindings: opts.bindings ?? [],
+          deliveryLimit: opts.deliveryLimit ?? 20,
+        });
+      }
       if (stopping.signal.aborted) {
         await channel.close();
         return;
@@ -212,6 +260,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
             void channel.close().catch(() => undefined);
             return;
           }
+          delivered = true;
           queue.push({ msg, channel, gone: gone.signal });
           pump();
         },
@@ -226,6 +275,8 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
     }
     await closed;
     consuming = false;
+    delivered = false;
+    holding = false;
     current = undefined;
     // Deliveries of the dead channel still waiting to start are redelivered by the broker.
     for (let i = queue.length - 1; i >= 0; i--) if (queue[i]!.gone.aborted) queue.splice(i, 1);
@@ -254,15 +305,28 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
     get isConsuming() {
       return consuming;
     },
+    get isActive() {
+      return consuming && delivered;
+    },
+    async handOver() {
+      const c = current;
+      if (!c || stopping.signal.aborted) return;
+      holding = true;
+      await whenIdle();
+      // Closing (not cancelling) the channel is what makes the broker pick the next consumer:
+      // RabbitMQ 3.10 activates the next single active consumer on a basic.cancel at once,
+      // while this one still holds unacked messages (docs/scaling.md).
+      await c.channel.close().catch(() => undefined);
+    },
     async stop(timeoutMs = 10_000) {
       if (stopping.signal.aborted) return;
       const c = current;
-      if (c) await c.channel.cancel(c.tag).catch(() => undefined);
+      // Not a basic.cancel: on a single-active-consumer queue that activates the next
+      // consumer while these handlers still run. Start nothing more; close when they are done.
+      holding = true;
       stopping.abort();
       queue.length = 0;
-      if (active > 0) {
-        await Promise.race([new Promise<void>((resolve) => (idle = resolve)), sleep(timeoutMs)]);
-      }
+      if (active > 0) await Promise.race([whenIdle(), sleep(timeoutMs)]);
       if (c) await c.channel.close().catch(() => undefined);
       await loop;
     },

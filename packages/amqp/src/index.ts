@@ -6,6 +6,17 @@ export {
   deadLetterQueueName,
   type ConsumerQueueSpec,
 } from './topology';
+export {
+  startPartitionedConsumer,
+  declarePartitionedQueues,
+  partitionedQueueDepths,
+  partitionQueueName,
+  membersQueueName,
+  STREAM_HASH_HEADER,
+  type PartitionedQueues,
+  type PartitionedConsumer,
+  type PartitionedConsumerOptions,
+} from './partitions';
 export { ConfirmPublisher, type ConfirmPublisherOptions } from './publisher';
 export {
   startConsumer,

@@ -45,21 +45,38 @@ export async function declareConsumerQueue(
   channel: Channel,
   spec: ConsumerQueueSpec,
 ): Promise<void> {
-  const dlx = deadLetterExchangeName(spec.eventsExchange);
   await declareEventTopology(channel, spec.eventsExchange);
-  const dlq = deadLetterQueueName(spec.queue);
-  await channel.assertQueue(dlq, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-  await channel.bindQueue(dlq, dlx, spec.queue);
+  await declareDeadLetterQueue(channel, spec.eventsExchange, spec.queue);
   await channel.assertQueue(spec.queue, {
     durable: true,
-    arguments: {
-      'x-queue-type': 'quorum',
-      'x-delivery-limit': spec.deliveryLimit,
-      'x-dead-letter-exchange': dlx,
-      'x-dead-letter-routing-key': spec.queue,
-    },
+    arguments: quorumQueueArguments(spec.eventsExchange, spec.queue, spec.deliveryLimit),
   });
   for (const pattern of spec.bindings) {
     await channel.bindQueue(spec.queue, spec.eventsExchange, pattern);
   }
+}
+
+/** `<owner>.dlq`, fed by the dead-letter exchange with routing key `owner`. */
+export async function declareDeadLetterQueue(
+  channel: Channel,
+  eventsExchange: string,
+  owner: string,
+): Promise<void> {
+  const dlq = deadLetterQueueName(owner);
+  await channel.assertQueue(dlq, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  await channel.bindQueue(dlq, deadLetterExchangeName(eventsExchange), owner);
+}
+
+/** A durable quorum queue's arguments: delivery limit, dead letters to `<owner>.dlq`. */
+export function quorumQueueArguments(
+  eventsExchange: string,
+  owner: string,
+  deliveryLimit: number,
+): Record<string, unknown> {
+  return {
+    'x-queue-type': 'quorum',
+    'x-delivery-limit': deliveryLimit,
+    'x-dead-letter-exchange': deadLetterExchangeName(eventsExchange),
+    'x-dead-letter-routing-key': owner,
+  };
 }

@@ -22,8 +22,12 @@ const ordersProjection: ReadModelProjection<OrderDoc> = {
   lookups: (e) => (e.type === 'OrderPlaced' ? [`person:${String(e.data.personId)}`] : []),
   evolve(doc, e, ctx) {
     if (e.streamType === 'order') {
-      if (doc) return undefined;
       const ref = ctx.lookup(`person:${String(e.data.personId)}`);
+      // Placed again (write-then-verify): only a newer name of the person changes it.
+      if (doc) {
+        if (!ref || ref.nameVersion <= doc.nameVersion) return undefined;
+        return { ...doc, personName: ref.personName, nameVersion: ref.nameVersion };
+      }
       return {
         kind: 'order',
         id: e.streamId,
@@ -69,7 +73,7 @@ describe('ProjectionEngine (Elasticsearch)', () => {
   afterAll(() => es?.drop());
 
   /** An index that never refreshes by itself: only the engine's refreshes make documents searchable. */
-  async function target(name: string): Promise<ProjectionTarget> {
+  async function target(name: string, soleWriter = true): Promise<ProjectionTarget> {
     const index = `${es.prefix}-${name}`;
     await es.client.indices.create({
       index,
@@ -85,7 +89,11 @@ describe('ProjectionEngine (Elasticsearch)', () => {
         },
       },
     });
-    return { index, model: { projection: ordersProjection, mappings: {} } };
+    return {
+      index,
+      model: { projection: ordersProjection, mappings: {} },
+      ...(soleWriter ? { trustOwnWrites: true } : {}),
+    };
   }
   const doc = async (t: ProjectionTarget, id: string) =>
     (await es.client.get<OrderDoc>({ index: t.index, id }))._source;
@@ -136,5 +144,51 @@ describe('ProjectionEngine (Elasticsearch)', () => {
     expect(await searchable(t, 'Grace')).toBe(3);
     await engine.project([event('order', 'o5', 1, 'OrderPlaced', { personId: 'p2' })], [t], true);
     expect(await searchable(t, 'Grace H.')).toBe(4);
+  });
+
+  describe('two engines (two query-service instances) on one shared index', () => {
+    it('a rename finds a placement the other instance wrote unrefreshed (refresh after its write)', async () => {
+      const t = await target('shared-rename', false);
+      const a = new ProjectionEngine({ client: es.client, logger: log });
+      const b = new ProjectionEngine({ client: es.client, logger: log });
+      await a.project([event('person', 'p3', 1, 'PersonNamed', { name: 'Alan' })], [t]);
+      await a.project([event('order', 'o6', 1, 'OrderPlaced', { personId: 'p3' })], [t]);
+      await es.client.indices.refresh({ index: t.index });
+      await a.project([event('order', 'o7', 1, 'OrderPlaced', { personId: 'p3' })], [t]);
+      // o7 is written but not searchable, and b never saw it: b's search before its write
+      // misses it, the search after its write (behind a refresh) finds it.
+      await b.project([event('person', 'p3', 2, 'PersonNamed', { name: 'Alan T.' })], [t]);
+      expect(await doc(t, 'o6')).toMatchObject({ personName: 'Alan T.', nameVersion: 2 });
+      expect(await doc(t, 'o7')).toMatchObject({ personName: 'Alan T.', nameVersion: 2 });
+    });
+
+    it('a placement sees a rename that completed while it was written (real-time get after its write)', async () => {
+      const t = await target('shared-place', false);
+      const b = new ProjectionEngine({ client: es.client, logger: log });
+      await b.project([event('person', 'p4', 1, 'PersonNamed', { name: 'Edsger' })], [t]);
+      // a reads the person (v1), then - before its write - b renames the person and finds
+      // no order yet: the interleaving that left a stale name before write-then-verify.
+      let raced = false;
+      const racing = new Proxy(es.client, {
+        get(target, key, receiver) {
+          const value: unknown = Reflect.get(target, key, receiver);
+          if (key !== 'bulk' || typeof value !== 'function') return value;
+          return async (...args: unknown[]) => {
+            if (!raced) {
+              raced = true;
+              await b.project(
+                [event('person', 'p4', 2, 'PersonNamed', { name: 'Edsger D.' })],
+                [t],
+              );
+            }
+            return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          };
+        },
+      });
+      const a = new ProjectionEngine({ client: racing, logger: log });
+      await a.project([event('order', 'o8', 1, 'OrderPlaced', { personId: 'p4' })], [t]);
+      expect(raced).toBe(true);
+      expect(await doc(t, 'o8')).toMatchObject({ personName: 'Edsger D.', nameVersion: 2 });
+    });
   });
 });

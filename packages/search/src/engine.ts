@@ -73,6 +73,14 @@ const DISCOVER_PAGE = 1000;
  * The join's discovery ("every reservation of customer X") is a search, so the engine
  * remembers the documents it wrote since it last refreshed an index and adds the matching
  * ones to what the search finds (see docs/query-side.md).
+ *
+ * Joins across instances (write-then-verify): another projector may write the other side of
+ * a join at the same time, unrefreshed. So on a shared target (an alias), after its write,
+ * the engine reads the other side again in a way that sees every completed write - a
+ * real-time get of the documents the events looked up, a refresh before the search of
+ * documents by field - and projects the batch again when that shows something it missed.
+ * Of two instances racing on one join, at least one verifies after the other's write
+ * completed (docs/scaling.md), so the join converges.
  */
 export class ProjectionEngine {
   private readonly client: Client;
@@ -167,6 +175,7 @@ export class ProjectionEngine {
     const projection = model.projection;
     const plan: Array<{ at: number; targets: readonly DocumentTarget[] }> = [];
     const ids = new Set<string>();
+    const lookedUp = new Set<string>();
     const matches: Array<{ field: string; value: string }> = [];
     events.forEach((event, at) => {
       if (rejected.has(at)) return;
@@ -178,7 +187,10 @@ export class ProjectionEngine {
           if ('id' in t) ids.add(t.id);
           else matches.push(t);
         }
-        for (const id of projection.lookups?.(event) ?? []) ids.add(id);
+        for (const id of projection.lookups?.(event) ?? []) {
+          ids.add(id);
+          lookedUp.add(id);
+        }
       } catch (err) {
         rejected.set(at, `${projection.name}: ${(err as Error).message}`);
       }
@@ -289,6 +301,9 @@ export class ProjectionEngine {
         const outcome = classifyItem(result);
         if (outcome === 'ok') {
           written++;
+          const e = dirty[i]![1];
+          e.seqNo = result._seq_no;
+          e.primaryTerm = result._primary_term;
           if (remembered) {
             const [id, e] = dirty[i]!;
             remembered.delete(id);
@@ -313,7 +328,48 @@ export class ProjectionEngine {
           this.log.warn({ reason }, 'document refused by Elasticsearch');
         }
       });
+    if (written > 0 && !trustOwnWrites && conflicts === 0 && retryable === 0) {
+      // Counted as a conflict: the next attempt re-reads and projects the batch again.
+      if (await this.missedOtherSide(index, matches, lookedUp, state)) conflicts++;
+    }
     return { written, conflicts, retryable };
+  }
+
+  /**
+   * Write-then-verify, after this attempt's write: did another writer change a document the
+   * events looked up (real-time get), or write a document the field discovery should have
+   * found (search after a refresh, which covers every write completed before it)?
+   */
+  private async missedOtherSide(
+    index: string,
+    matches: ReadonlyArray<{ field: string; value: string }>,
+    lookedUp: ReadonlySet<string>,
+    state: ReadonlyMap<string, Entry>,
+  ): Promise<boolean> {
+    const [changed, found] = await Promise.all([
+      lookedUp.size > 0 ? this.changedSince(index, [...lookedUp], state) : false,
+      matches.length > 0
+        ? this.refresh([index]).then(() => this.discover(index, matches))
+        : Promise.resolve([]),
+    ]);
+    return changed || found.some((id) => !state.has(id));
+  }
+
+  /** True when a document is not (or no longer) what `state` read or wrote. */
+  private async changedSince(
+    index: string,
+    ids: readonly string[],
+    state: ReadonlyMap<string, Entry>,
+  ): Promise<boolean> {
+    const res = await this.call('mget', () =>
+      this.client.mget({ index, ids: [...ids], realtime: true, _source: false }),
+    );
+    return res.docs.some((d) => {
+      const e = state.get(d._id);
+      const found = 'found' in d && d.found;
+      if (!found) return e?.seqNo !== undefined;
+      return e?.seqNo !== d._seq_no || e?.primaryTerm !== d._primary_term;
+    });
   }
 
   private unrefreshedOf(index: string): Map<string, Written> {

@@ -5,7 +5,7 @@ export * from './query-api';
 export { ensureReadModelIndices, resolveAlias } from './indices';
 export { ProjectionEngine, type ProjectionTarget, type BatchResult, fieldValue } from './engine';
 export { classifyItem, type ItemOutcome } from './bulk-errors';
-export { Projector, queueDepths, type ProjectorOptions } from './projector';
+export { Projector, type ProjectorOptions, type AppliedEvent } from './projector';
 export { ProgressBus, toProgress, fromProgress, type ProgressMessage } from './progress';
 export {
   ConsistencyTracker,

@@ -1,4 +1,10 @@
-import { deadLetterQueueName, startConsumer, type AmqpConnection, type Consumer } from '@cqrs/amqp';
+import {
+  partitionedQueueDepths,
+  startPartitionedConsumer,
+  type AmqpConnection,
+  type PartitionedConsumer,
+  type PartitionedQueues,
+} from '@cqrs/amqp';
 import {
   DependencyUnavailableError,
   parseEventMessage,
@@ -19,11 +25,18 @@ export interface ProjectorOptions {
   readonly engine: ProjectionEngine;
   /** The read models and where the live projector writes them (their aliases). */
   readonly targets: readonly ProjectionTarget[];
-  readonly queue: string;
-  readonly eventsExchange: string;
   /**
-   * Unacknowledged messages in flight (default 2 x maxBatch): while one batch is written the
-   * next fills from the rest, so a prefetch of twice the batch lets both be full.
+   * Its partitioned queues: events hashed by stream onto `partitions` queues, each applied by
+   * one projector instance at a time, in order (docs/scaling.md).
+   */
+  readonly queues: PartitionedQueues;
+  readonly eventsExchange: string;
+  /** How often an instance checks it holds no more than its share of partitions (ms). */
+  readonly rebalanceEveryMs?: number;
+  /**
+   * Unacknowledged messages in flight (default 2 x maxBatch), split evenly over the
+   * partitions: while one batch is written the next fills from the rest, so a prefetch of
+   * twice the batch lets both be full.
    */
   readonly prefetch?: number;
   /** Events per Elasticsearch batch at most (default 1000, or half the prefetch when given). */
@@ -45,11 +58,28 @@ export interface ProjectorOptions {
    * the next refresh, see ConsistencyTracker).
    */
   readonly onApplied?: (streams: StreamVersion[], position: string) => void;
+  /** Every event of a written batch, in the order applied (for an audit of per-stream order). */
+  readonly onEventsApplied?: (events: readonly AppliedEvent[]) => void;
   readonly metrics?: Registry;
+}
+
+/** The outcome of an event whose channel closed before it was applied (nobody acks it). */
+const handedOver = new DependencyUnavailableError('projector', 'the partition was handed over');
+
+/** One event a projector applied. */
+export interface AppliedEvent {
+  readonly streamType: string;
+  readonly streamId: string;
+  readonly version: number;
+  /** The broker delivered it before (to a projector that died or dropped it). */
+  readonly redelivered: boolean;
 }
 
 interface Pending {
   readonly event: EventEnvelope;
+  readonly redelivered: boolean;
+  /** Aborted when its channel is gone: another projector will apply it. */
+  readonly gone: AbortSignal;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
 }
@@ -73,7 +103,7 @@ export class Projector {
   private flushing: Promise<void> | undefined;
   private paused = false;
   private stopped = false;
-  private consumer: Consumer | undefined;
+  private consumer: PartitionedConsumer | undefined;
   private position = '0';
   private lastOccurredAt: number | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -119,6 +149,11 @@ export class Projector {
     return this.consumer?.isConsuming ?? false;
   }
 
+  /** The partitions this instance applies now. */
+  get activePartitions(): readonly number[] {
+    return this.consumer?.activePartitions ?? [];
+  }
+
   /** Highest global position applied by this projector. */
   get checkpoint(): string {
     return this.position;
@@ -129,18 +164,26 @@ export class Projector {
   }
 
   async start(): Promise<void> {
-    const prefetch = this.opts.prefetch ?? 2 * this.maxBatch;
-    this.consumer = await startConsumer({
+    // The instance's prefetch, split over the partition channels: a hand-over drains what
+    // one partition has in flight, which is then a fraction of the batches in flight.
+    const prefetch = Math.max(
+      1,
+      Math.ceil((this.opts.prefetch ?? 2 * this.maxBatch) / this.opts.queues.partitions),
+    );
+    this.consumer = await startPartitionedConsumer({
       connection: this.opts.connection,
       logger: this.opts.logger,
-      queue: this.opts.queue,
+      name: this.opts.queues.name,
+      partitions: this.opts.queues.partitions,
       eventsExchange: this.opts.eventsExchange,
-      bindings: ['#'],
       prefetch,
       // Every unacked message waits in a batch at once.
       concurrency: prefetch,
       deliveryLimit: this.opts.deliveryLimit ?? 20,
-      handler: (msg) => this.handle(msg),
+      ...(this.opts.rebalanceEveryMs !== undefined
+        ? { rebalanceEveryMs: this.opts.rebalanceEveryMs }
+        : {}),
+      handler: (msg, ctx) => this.handle(msg, ctx.released),
     });
   }
 
@@ -168,12 +211,12 @@ export class Projector {
     clearTimeout(this.refreshTimer);
   }
 
-  /** Messages waiting in the projector's queue and its dead-letter queue. */
+  /** Messages waiting in the projector's partitions and its dead-letter queue. */
   queueDepths(): Promise<{ ready: number; deadLetters: number }> {
-    return queueDepths(this.opts.connection, this.opts.queue);
+    return partitionedQueueDepths(this.opts.connection, this.opts.queues);
   }
 
-  private handle(msg: ConsumeMessage): Promise<void> {
+  private handle(msg: ConsumeMessage, gone: AbortSignal): Promise<void> {
     let event: EventEnvelope;
     try {
       event = parseEventMessage(msg.content);
@@ -182,7 +225,7 @@ export class Projector {
       return Promise.reject(err as Error);
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ event, resolve, reject });
+      this.pending.push({ event, redelivered: msg.fields.redelivered, gone, resolve, reject });
       this.schedule();
     });
   }
@@ -209,12 +252,17 @@ export class Projector {
   }
 
   private async flush(): Promise<void> {
-    const batch = this.pending.splice(0, this.maxBatch);
-    if (batch.length === 0) return;
-    const events = batch.map((p) => p.event);
+    let batch = this.pending.splice(0, this.maxBatch);
     const started = process.hrtime.bigint();
     const startedAt = new Date();
     for (let attempt = 1; ; attempt++) {
+      // Events whose channel closed belong to the projector that took their partition over:
+      // never apply them here after that (a write already on its way is harmless - see
+      // docs/scaling.md: guarded by if_seq_no, merged by per-field versions).
+      for (const p of batch) if (p.gone.aborted) p.reject(handedOver);
+      batch = batch.filter((p) => !p.gone.aborted);
+      if (batch.length === 0) return;
+      const events = batch.map((p) => p.event);
       try {
         const result = await this.opts.engine.project(events, this.opts.targets);
         this.settle(batch, result.rejected, startedAt);
@@ -290,21 +338,22 @@ export class Projector {
     if (this.lastOccurredAt)
       this.metrics.lag.set(Math.max(0, (Date.now() - this.lastOccurredAt) / 1000));
     if (reached.size > 0) this.opts.onApplied?.([...reached.values()], this.position);
-  }
-}
-
-/** Messages waiting in a consumer queue and in its dead-letter queue. */
-export async function queueDepths(
-  connection: AmqpConnection,
-  queue: string,
-): Promise<{ ready: number; deadLetters: number }> {
-  const channel = await connection.createChannel();
-  channel.on('error', () => undefined);
-  try {
-    const main = await channel.checkQueue(queue);
-    const dlq = await channel.checkQueue(deadLetterQueueName(queue));
-    return { ready: main.messageCount, deadLetters: dlq.messageCount };
-  } finally {
-    await channel.close().catch(() => undefined);
+    if (this.opts.onEventsApplied) {
+      this.opts.onEventsApplied(
+        // Applied while this instance still held the partition (see flush).
+        batch.flatMap((p, at) =>
+          rejected.has(at) || p.gone.aborted
+            ? []
+            : [
+                {
+                  streamType: p.event.streamType,
+                  streamId: p.event.streamId,
+                  version: p.event.version,
+                  redelivered: p.redelivered,
+                },
+              ],
+        ),
+      );
+    }
   }
 }

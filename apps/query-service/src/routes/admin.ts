@@ -1,10 +1,9 @@
-import type { AmqpConnection } from '@cqrs/amqp';
-import { replayDeadLetters } from '@cqrs/amqp';
+import type { AmqpConnection, PartitionedQueues } from '@cqrs/amqp';
+import { partitionedQueueDepths, replayDeadLetters } from '@cqrs/amqp';
 import { NotFoundError } from '@cqrs/core';
 import { requireAdmin, type HttpServer } from '@cqrs/http';
 import {
   listDeadLetters,
-  queueDepths,
   resolveAlias,
   type IndexNames,
   type ReadModel,
@@ -19,7 +18,8 @@ export interface AdminContext {
   readonly models: readonly ReadModel[];
   readonly rebuilder: Rebuilder;
   readonly connection: AmqpConnection;
-  readonly queue: string;
+  /** The projector's partitioned queues (their dead letters share `<name>.dlq`). */
+  readonly queues: PartitionedQueues;
   readonly adminToken: string | undefined;
   /** Latest checkpoint heard from a projector (this process or another). */
   readonly checkpoint: () => { position: string; at: string | null };
@@ -49,7 +49,7 @@ export function adminRoutes(ctx: AdminContext) {
         },
       },
       async () => {
-        const depth = await queueDepths(ctx.connection, ctx.queue).catch(() => ({
+        const depth = await partitionedQueueDepths(ctx.connection, ctx.queues).catch(() => ({
           ready: null,
           deadLetters: null,
         }));
@@ -98,7 +98,8 @@ export function adminRoutes(ctx: AdminContext) {
           querystring: Limit,
         },
       },
-      async (request) => listDeadLetters(ctx.connection, ctx.queue, request.query.limit ?? 100),
+      async (request) =>
+        listDeadLetters(ctx.connection, ctx.queues.name, request.query.limit ?? 100),
     );
 
     app.post(
@@ -111,7 +112,13 @@ export function adminRoutes(ctx: AdminContext) {
         },
       },
       async (request) => ({
-        replayed: await replayDeadLetters(ctx.connection, ctx.queue, request.query.limit ?? 100),
+        replayed: await replayDeadLetters(
+          ctx.connection,
+          ctx.queues.name,
+          request.query.limit ?? 100,
+          // Through the hash exchange: back into the partition of each event's stream.
+          { exchange: ctx.queues.name },
+        ),
       }),
     );
   };

@@ -146,21 +146,33 @@ function evolveReservation(
     ...reservationFields(event),
     updatedAt: event.occurredAt,
   });
-  if (!next || event.type !== 'ReservationPlaced') return next;
+  if (event.type !== 'ReservationPlaced') return next;
   // The guest and room parts: whatever their references already know, else just the ids
-  // (the customer's or room's own events fill them in when they arrive).
+  // (the customer's or room's own events fill them in when they arrive). Also for a
+  // placement applied again: the engine re-applies it when a reference changed while the
+  // reservation was written (write-then-verify, docs/scaling.md).
   const { customerId, roomId } = event.data;
   const guestRef = ctx.lookup(customerRefId(customerId))?.customer;
   const roomRef = ctx.lookup(roomRefId(roomId))?.room;
-  return {
-    ...next,
-    customer: joinPart(next.customer ?? emptyGuest(customerId), guestRef),
-    room: joinPart(next.room ?? emptyRoomPart(roomId), roomRef),
-  };
+  const placed = next ?? base;
+  const customer = joinPart(placed.customer ?? emptyGuest(customerId), guestRef);
+  const room = joinPart(placed.room ?? emptyRoomPart(roomId), roomRef);
+  if (!next && samePart(customer, base.customer) && samePart(room, base.room)) return undefined;
+  return { ...placed, customer, room };
 }
 
 function joinPart<T extends Versioned>(part: T, ref: T | null | undefined): T {
   return ref ? mergeNewer(part, ref) : part;
+}
+
+/** The same fields at the same versions (a join that changed nothing). */
+function samePart(a: Versioned | null, b: Versioned | null): boolean {
+  if (!a || !b) return a === b;
+  const av = Object.entries(a.fieldVersions);
+  return (
+    av.length === Object.keys(b.fieldVersions).length &&
+    av.every(([f, v]) => b.fieldVersions[f] === v)
+  );
 }
 
 export const reservationsProjection: ReadModelProjection<ReservationDocument> = {
