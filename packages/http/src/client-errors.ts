@@ -23,7 +23,11 @@ const STATUS_BY_PARSER_CODE: Record<string, number> = {
 export function answerClientError(err: ClientError, socket: Socket): void {
   // A reset connection has nobody left to answer (as in Node's and Fastify's own handlers).
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  if (socket.writable) {
+  // After a response has started on this connection (e.g. the bytes following a request
+  // with `Transfer-Encoding: gzip` fail to parse), a second one would corrupt the stream:
+  // close it instead, as Node's own handler does.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
     const status = STATUS_BY_PARSER_CODE[err.code ?? ''] ?? 400;
     const reason = err.reason ?? err.message;
     const body = JSON.stringify(

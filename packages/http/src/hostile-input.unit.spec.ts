@@ -183,6 +183,12 @@ describe('hostile input', () => {
         400,
         /not valid HTTP/,
       ));
+    it('answers once when the bytes after an answered request fail to parse', () =>
+      expectProblem(
+        raw('POST /things/%FF HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n'),
+        400,
+        /not a valid url/,
+      ));
     it('a request line that is not HTTP is a problem+json 400', () =>
       expectProblem(raw('hello\r\n\r\n'), 400, /not valid HTTP/));
   });
