@@ -2,6 +2,8 @@ import {
   DomainRejectionError,
   NotFoundError,
   ValidationError,
+  type ClaimChanges,
+  type ClaimKey,
   type Command,
   type FieldProblem,
   type NewEvent,
@@ -19,6 +21,7 @@ import {
   type MachineEvent,
   type Rejection,
 } from './definition';
+import { deadlineDelta, type DeadlineDelta } from './deadlines';
 import { tryEvent } from './replay';
 
 /** A command whose type is known to the aggregate and whose payload passed validation. */
@@ -104,6 +107,10 @@ export interface DecisionOutcome {
   readonly events: readonly NewEvent[];
   /** The state after those events (version = previous version + events.length). */
   readonly state: AggregateState;
+  /** Unique keys the events take and give back; undefined when they touch none. */
+  readonly claims?: ClaimChanges;
+  /** Deadlines of the states the events left and entered. */
+  readonly deadlines: DeadlineDelta;
 }
 
 /**
@@ -118,9 +125,7 @@ export async function decide(
   deps: DecideDeps,
 ): Promise<DecisionOutcome> {
   const decision = await valid.handler.decide(state, valid.command, deps);
-  if (isRejection(decision)) {
-    throw new DomainRejectionError(decision.reason, state.value, decision.rule);
-  }
+  if (isRejection(decision)) throw rejectionError(decision, state);
   const proposed: readonly MachineEvent[] = Array.isArray(decision)
     ? decision
     : [decision as MachineEvent];
@@ -128,19 +133,62 @@ export async function decide(
     // A command that changes nothing should say why (reject) rather than append nothing.
     throw new Error(`${definition.type}.${valid.command.type} decided no events`);
   }
-  let next = state;
+  const states = [state];
   for (const event of proposed) {
+    const before = states[states.length - 1]!;
     // One transition: it both checks the event (guards included) and applies it.
-    next = tryEvent(definition, next, event, next.version + 1) ?? throwRefusal(next, event);
+    states.push(
+      tryEvent(definition, before, event, before.version + 1) ?? throwRefusal(before, event),
+    );
   }
+  const claims = claimChanges(definition, proposed, states);
   return {
     events: proposed.map((e) => ({
       type: e.type,
       data: e.data,
       schemaVersion: currentSchemaVersion(definition, e.type),
     })),
-    state: next,
+    state: states[states.length - 1]!,
+    ...(claims ? { claims } : {}),
+    deadlines: deadlineDelta(definition, states),
   };
+}
+
+/** A refusal as the error the HTTP layer maps to 422. */
+export function rejectionError(rejection: Rejection, state: AggregateState): DomainRejectionError {
+  return new DomainRejectionError(rejection.reason, state.value, rejection.rule, rejection.details);
+}
+
+/**
+ * The keys the events take and give back, each event seeing the state before it. A key taken
+ * and given back within one decision is neither.
+ */
+export function claimChanges(
+  definition: AnyAggregateDefinition,
+  events: readonly MachineEvent[],
+  states: readonly AggregateState[],
+): ClaimChanges | undefined {
+  if (!definition.claims) return undefined;
+  const acquire = new Map<string, ClaimKey>();
+  const release = new Map<string, ClaimKey>();
+  events.forEach((event, i) => {
+    const change = definition.claims!.of(event as never, states[i]!);
+    for (const k of change.acquire ?? []) acquire.set(`${k.scope}\n${k.key}`, k);
+    for (const k of change.release ?? []) {
+      const id = `${k.scope}\n${k.key}`;
+      if (!acquire.delete(id)) release.set(id, k);
+    }
+  });
+  if (acquire.size === 0 && release.size === 0) return undefined;
+  return { acquire: sortKeys(acquire), release: sortKeys(release) };
+}
+
+/**
+ * Sorted, so concurrent appends insert overlapping keys in one global order and wait for
+ * each other instead of deadlocking.
+ */
+function sortKeys(keys: ReadonlyMap<string, ClaimKey>): ClaimKey[] {
+  return [...keys.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, k]) => k);
 }
 
 /**
@@ -176,8 +224,10 @@ function refusal(state: AggregateState, event: MachineEvent): DomainRejectionErr
     .filter((g): g is string => g !== undefined);
   const where = JSON.stringify(state.value);
   if (guards.length === 0) {
-    const lifecycle = lifecycleRejection(state, `${event.type}`) ?? reject('lifecycle', '');
-    return new DomainRejectionError(lifecycle.reason, state.value, lifecycle.rule);
+    return rejectionError(
+      lifecycleRejection(state, `${event.type}`) ?? reject('lifecycle', ''),
+      state,
+    );
   }
   return new DomainRejectionError(
     `${event.type} was refused by ${guards.join(', ')} in state ${where}`,

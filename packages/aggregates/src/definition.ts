@@ -1,8 +1,9 @@
-import type { Command, FieldProblem } from '@cqrs/core';
+import type { ClaimKey, Command, FieldProblem } from '@cqrs/core';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type {
   AnyStateMachine,
+  AnyStateNode,
   ContextFrom,
   EventFromLogic,
   SnapshotFrom,
@@ -43,10 +44,18 @@ export interface Rejection {
   readonly kind: 'rejection';
   readonly rule: string;
   readonly reason: string;
+  /** Extra problem+json members (e.g. the `nights` a room-available refusal names). */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
-export function reject(rule: string, reason: string): Rejection {
-  return { kind: 'rejection', rule, reason };
+export function reject(
+  rule: string,
+  reason: string,
+  details?: Readonly<Record<string, unknown>>,
+): Rejection {
+  return details
+    ? { kind: 'rejection', rule, reason, details }
+    : { kind: 'rejection', rule, reason };
 }
 
 export function isRejection(value: unknown): value is Rejection {
@@ -99,6 +108,23 @@ export interface CompiledCommand<TMachine extends AnyStateMachine = AnyStateMach
   ): Decision<EventFromLogic<TMachine>> | Promise<Decision<EventFromLogic<TMachine>>>;
 }
 
+/** What one event does to the stream's unique keys (docs/room-calendar.md). */
+export interface ClaimChange {
+  readonly acquire?: readonly ClaimKey[];
+  readonly release?: readonly ClaimKey[];
+}
+
+/**
+ * Set-based rules across streams (a room night held by one reservation at most): each event
+ * takes or gives back unique keys, written with the events in one transaction. `of` is a pure
+ * function of the event and the state before it, so the keys can be rebuilt from the log.
+ */
+export interface ClaimRules<TMachine extends AnyStateMachine> {
+  of(event: EventFromLogic<TMachine>, before: AggregateState<TMachine>): ClaimChange;
+  /** The refusal when other streams hold some of the keys (`taken`, never their owners). */
+  rejection(taken: readonly ClaimKey[], state: AggregateState<TMachine>): Rejection;
+}
+
 /**
  * Turns an old event shape into the next one. `upcasters[type][i]` reads schema version
  * `i + 1` and returns version `i + 2`; the current version of a type is `length + 1`.
@@ -118,6 +144,13 @@ export interface AggregateDefinitionInput<
   readonly upcasters?: Readonly<Record<string, readonly Upcaster[]>>;
   /** Bump when the context's shape changes: snapshots of another version are ignored. */
   readonly snapshotSchemaVersion?: number;
+  readonly claims?: ClaimRules<TMachine>;
+  /**
+   * The command each named delay of the machine's `after` transitions sends to the stream
+   * when it elapses (durable deadlines, docs/room-calendar.md), e.g.
+   * `{ reservationHold: 'ExpireReservation' }`.
+   */
+  readonly deadlines?: Readonly<Record<string, keyof TCommands & string>>;
 }
 
 export interface AggregateDefinition<TMachine extends AnyStateMachine = AnyStateMachine> {
@@ -127,6 +160,8 @@ export interface AggregateDefinition<TMachine extends AnyStateMachine = AnyState
   readonly events: Readonly<Record<string, TSchema>>;
   readonly upcasters: Readonly<Record<string, readonly Upcaster[]>>;
   readonly snapshotSchemaVersion: number;
+  readonly claims?: ClaimRules<TMachine>;
+  readonly deadlines: Readonly<Record<string, string>>;
 }
 
 /** A definition with its machine type erased, as registries and the runtime hold it. */
@@ -161,6 +196,12 @@ export function defineAggregate<
       decide: handler.decide as CompiledCommand<TMachine>['decide'],
     });
   }
+  const deadlines = input.deadlines ?? {};
+  for (const delay of delayNames(input.machine)) {
+    if (!deadlines[delay]) {
+      throw new Error(`${input.type}: the machine's delay "${delay}" names no deadline command`);
+    }
+  }
   return {
     type: input.type,
     machine: input.machine,
@@ -168,7 +209,20 @@ export function defineAggregate<
     events: input.events ?? {},
     upcasters: input.upcasters ?? {},
     snapshotSchemaVersion: input.snapshotSchemaVersion ?? 1,
+    ...(input.claims ? { claims: input.claims } : {}),
+    deadlines,
   };
+}
+
+/** Every delay the machine's `after` transitions use, by name (numbers as their text). */
+export function delayNames(machine: AnyStateMachine): readonly string[] {
+  const names = new Set<string>();
+  const visit = (node: AnyStateNode): void => {
+    for (const t of node.after) names.add(String(t.delay));
+    for (const child of Object.values(node.states)) visit(child as AnyStateNode);
+  };
+  visit(machine.root as AnyStateNode);
+  return [...names];
 }
 
 /** The current schema version of an event type (what new events are written with). */

@@ -10,6 +10,8 @@ export {
   type AggregateRegistry,
   type AggregateState,
   type AnyAggregateDefinition,
+  type ClaimChange,
+  type ClaimRules,
   type CommandHandler,
   type CompiledCommand,
   type DecideDeps,
@@ -21,8 +23,24 @@ export {
   type Upcaster,
 } from './definition';
 export {
+  activeDeadlines,
+  deadlineDelta,
+  delayMs,
+  scheduleDeadlines,
+  type DeadlineDelta,
+  type DeadlineStart,
+} from './deadlines';
+export {
+  DeadlineWorker,
+  type DeadlineHooks,
+  type DeadlineOutcome,
+  type DeadlineWorkerOptions,
+} from './runtime/deadline-worker';
+export {
   parseCommand,
   decide,
+  claimChanges,
+  rejectionError,
   lifecycleRejection,
   type ValidCommand,
   type DecisionOutcome,

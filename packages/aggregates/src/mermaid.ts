@@ -8,11 +8,16 @@ import type { AnyAggregateDefinition } from './definition';
 export function toMermaid(definition: AnyAggregateDefinition): string {
   const root = definition.machine.root as AnyStateNode;
   const lines = ['stateDiagram-v2'];
-  renderNode(root, lines, '  ');
+  renderNode(definition, root, lines, '  ');
   return lines.join('\n') + '\n';
 }
 
-function renderNode(node: AnyStateNode, lines: string[], indent: string): void {
+function renderNode(
+  definition: AnyAggregateDefinition,
+  node: AnyStateNode,
+  lines: string[],
+  indent: string,
+): void {
   const children = Object.values(node.states) as AnyStateNode[];
   if (node.initial && children.length > 0) {
     const initial = node.initial.target[0];
@@ -21,13 +26,14 @@ function renderNode(node: AnyStateNode, lines: string[], indent: string): void {
   for (const child of children) {
     if (Object.keys(child.states).length > 0) {
       lines.push(`${indent}state ${id(child)} {`);
-      renderNode(child, lines, `${indent}  `);
+      renderNode(definition, child, lines, `${indent}  `);
       lines.push(`${indent}}`);
     }
     for (const [eventType, transitions] of child.transitions) {
       for (const t of transitions) {
         const guard = guardLabel(t.guard);
-        const label = guard ? `${eventType} [${guard}]` : eventType;
+        const name = eventLabel(definition, child, eventType);
+        const label = guard ? `${name} [${guard}]` : name;
         const targets = t.target && t.target.length > 0 ? t.target : [child];
         for (const target of targets)
           lines.push(`${indent}${id(child)} --> ${id(target)} : ${label}`);
@@ -35,6 +41,19 @@ function renderNode(node: AnyStateNode, lines: string[], indent: string): void {
     }
     if (child.type === 'final') lines.push(`${indent}${id(child)} --> [*]`);
   }
+}
+
+/** A delayed transition reads `after <delay> / <command>`: the deadline and what it sends. */
+function eventLabel(
+  definition: AnyAggregateDefinition,
+  node: AnyStateNode,
+  eventType: string,
+): string {
+  const delayed = node.after.find((t) => t.eventType === eventType);
+  if (!delayed) return eventType;
+  const delay = String(delayed.delay);
+  const command = definition.deadlines[delay];
+  return command ? `after ${delay} / ${command}` : `after ${delay}`;
 }
 
 function id(node: AnyStateNode): string {

@@ -50,15 +50,33 @@ export class ConcurrencyConflictError extends AppError {
   }
 }
 
-/** The aggregate refuses the command in its current state or by a business rule (HTTP 422). */
+/**
+ * The aggregate refuses the command in its current state or by a business rule (HTTP 422).
+ * `details` are extra problem+json members the rule names (e.g. `nights` of room-available).
+ */
 export class DomainRejectionError extends AppError {
   readonly code = 'rejected';
   constructor(
     readonly reason: string,
     readonly state: unknown,
     readonly rule?: string,
+    details: Readonly<Record<string, unknown>> = {},
   ) {
-    super(reason, { state, reason, ...(rule ? { rule } : {}) });
+    super(reason, { ...details, state, reason, ...(rule ? { rule } : {}) });
+  }
+}
+
+/**
+ * Another stream holds unique keys an append tried to take (docs/room-calendar.md). Not a
+ * concurrency conflict: deciding again cannot help, the aggregate turns it into a rejection.
+ */
+export class ClaimConflictError extends AppError {
+  readonly code = 'claim-conflict';
+  constructor(
+    readonly stream: string,
+    readonly taken: readonly { readonly scope: string; readonly key: string }[],
+  ) {
+    super(`Stream ${stream} cannot claim ${taken.map((t) => `${t.scope}:${t.key}`).join(', ')}`);
   }
 }
 

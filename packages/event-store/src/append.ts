@@ -1,4 +1,5 @@
 import {
+  ClaimConflictError,
   ConcurrencyConflictError,
   ValidationError,
   type AppendRequest,
@@ -13,7 +14,9 @@ import {
   type ResultHeader,
   type Statement,
 } from './connection';
+import { claimStatements, isClaimTaken, takenClaims } from './claims';
 import { isDeadlock, isDuplicateKey, isLockContention, rethrowAsUnavailable } from './db-errors';
+import { deadlineStatements } from './deadlines';
 import {
   completedKeyInsert,
   completeKeyUpdate,
@@ -48,8 +51,10 @@ const DEADLOCK_RETRIES = 4;
  * - with a key, the UPDATE completing it goes in the same batch (before the outbox insert,
  *   which would move LAST_INSERT_ID()); its affectedRows decides whether to COMMIT or to
  *   insert the completed row first - one more round trip.
+ * - with claims and deadlines (docs/room-calendar.md), their DELETEs and INSERTs after the
+ *   outbox rows, still in the same batch: a held key fails the INSERT, and so the append.
  * Only after a failure does it read: the stream's current version for the conflict error,
- * or the idempotency record that beat us.
+ * the keys another stream holds, or the idempotency record that beat us.
  *
  * The caller's expectedVersion must be a version it has read (never ahead of the stream):
  * the runtime loads the stream before deciding, so this holds without a check here.
@@ -74,7 +79,12 @@ export async function appendToStream(
     data: e.data,
     metadata,
   }));
-  const inserts = [insertEvents(events, occurredAt), insertOutbox(events, step)] as const;
+  const inserts = [
+    insertEvents(events, occurredAt),
+    insertOutbox(events, step),
+    ...claimStatements(request, toSqlDatetime(occurredAt)),
+    ...deadlineStatements(request),
+  ] as const;
   const resultOf = (first: bigint): AppendResult => {
     const appended = events.map((e, i) => ({
       eventId: e.eventId,
@@ -108,11 +118,12 @@ export async function appendToStream(
           now,
           token,
         );
+        const [insertEventRows, ...rest] = inserts;
         const [, header, completed] = await batch(connection, [
           BEGIN,
-          inserts[0],
+          insertEventRows,
           update,
-          inserts[1],
+          ...rest,
         ]);
         const result = resultOf(firstPosition(header));
         if ((completed as ResultHeader).affectedRows !== 1) {
@@ -140,6 +151,14 @@ export async function appendToStream(
       if (isDeadlock(err) && tries < DEADLOCK_RETRIES) {
         await new Promise((r) => setTimeout(r, Math.random() * 5 * tries));
         continue;
+      }
+      if (isClaimTaken(err, request)) {
+        const taken = await takenClaims(knex, request).catch(rethrowAsUnavailable);
+        if (taken.length > 0) {
+          throw new ClaimConflictError(`${streamType}:${streamId}`, taken);
+        }
+        // Its holder let go between our INSERT and our look: the keys may be free now.
+        if (tries < DEADLOCK_RETRIES) continue;
       }
       return explainFailure(knex, request, deps, err);
     }

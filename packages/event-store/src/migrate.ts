@@ -3,6 +3,7 @@ import * as m001 from './migrations/001_events_and_outbox';
 import * as m002 from './migrations/002_idempotency_keys';
 import * as m003 from './migrations/003_snapshots';
 import * as m004 from './migrations/004_outbox_parked';
+import * as m005 from './migrations/005_claims_and_deadlines';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,6 +16,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['002_idempotency_keys', m002],
   ['003_snapshots', m003],
   ['004_outbox_parked', m004],
+  ['005_claims_and_deadlines', m005],
 ];
 
 const source: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -4,6 +4,9 @@ import {
   type AppendRequest,
   type AppendResult,
   type Clock,
+  type DeadlineStats,
+  type DeadlineStorePort,
+  type DueDeadline,
   type EventEnvelope,
   type EventStorePort,
   type IdGenerator,
@@ -15,6 +18,7 @@ import {
 import type { Knex } from 'knex';
 import { appendToStream, currentVersion, type AppendDeps } from './append';
 import { rethrowAsUnavailable } from './db-errors';
+import { claimDueDeadlines, completeDeadline, deadlineStats } from './deadlines';
 import {
   claimIdempotencyKey,
   findIdempotencyRecord,
@@ -47,7 +51,7 @@ export interface MySqlEventStoreOptions {
  * plus the idempotency claim protocol and readers for the HTTP layer. Stateless apart from
  * the pool: any number of processes may share one database.
  */
-export class MySqlEventStore implements EventStorePort, IdempotencyGate {
+export class MySqlEventStore implements EventStorePort, IdempotencyGate, DeadlineStorePort {
   private readonly deps: AppendDeps;
   private step: Promise<bigint> | undefined;
   private readonly renewals: ClaimRenewals;
@@ -123,6 +127,20 @@ export class MySqlEventStore implements EventStorePort, IdempotencyGate {
 
   purgeExpiredIdempotencyKeys(batchSize?: number): Promise<number> {
     return guard(purgeExpiredIdempotencyKeys(this.knex, this.deps.clock.now(), batchSize));
+  }
+
+  claimDue(limit: number, leaseMs: number): Promise<readonly DueDeadline[]> {
+    return guard(
+      claimDueDeadlines(this.knex, this.deps.clock.now(), limit, leaseMs, this.deps.ids),
+    );
+  }
+
+  completeDeadline(deadline: DueDeadline): Promise<void> {
+    return guard(completeDeadline(this.knex, deadline));
+  }
+
+  deadlineStats(): Promise<DeadlineStats> {
+    return guard(deadlineStats(this.knex, this.deps.clock.now()));
   }
 
   /** For health checks: resolves when the database answers. */

@@ -14,7 +14,18 @@ export { RoomEvents, RoomTypes, type RoomEvent, type RoomType } from './room/eve
 export { roomMachine, type RoomContext } from './room/machine';
 export { reservation, ReservationCommands } from './reservation/reservation';
 export { ReservationEvents, type ReservationEvent } from './reservation/events';
-export { reservationMachine, type ReservationContext } from './reservation/machine';
+export {
+  reservationMachine,
+  DEFAULT_RESERVATION_HOLD_MS,
+  type ReservationContext,
+} from './reservation/machine';
+export {
+  MAX_STAY_NIGHTS,
+  ROOM_NIGHT,
+  nightsOf,
+  roomNights,
+  nightOf,
+} from './reservation/room-nights';
 
 /** Every hotel aggregate type, for the runtime: `customer`, `room`, `reservation`. */
 export const hotelAggregates = aggregateRegistry(customer, room, reservation);

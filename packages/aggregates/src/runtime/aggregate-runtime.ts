@@ -1,4 +1,5 @@
 import {
+  ClaimConflictError,
   ConcurrencyConflictError,
   DomainRejectionError,
   IdempotencyConflictError,
@@ -14,7 +15,8 @@ import {
   type IdGenerator,
 } from '@cqrs/core';
 import type { StateValue } from 'xstate';
-import { decide, parseCommand, type ValidCommand } from '../decide';
+import { scheduleDeadlines } from '../deadlines';
+import { decide, parseCommand, rejectionError, type ValidCommand } from '../decide';
 import type {
   AggregateRegistry,
   AggregateState,
@@ -98,6 +100,11 @@ export interface AggregateRuntimeOptions {
   readonly retryBaseDelayMs?: number;
   readonly random?: () => number;
   readonly hooks?: RuntimeHooks;
+  /**
+   * Durations of the machines' named delays in milliseconds (configuration such as
+   * RESERVATION_HOLD_MINUTES), overriding the machines' own `delays`.
+   */
+  readonly delays?: Readonly<Record<string, number>>;
 }
 
 export interface RuntimeStats {
@@ -125,6 +132,7 @@ export class AggregateRuntime {
   private readonly retryBaseDelayMs: number;
   private readonly random: () => number;
   private readonly hooks: RuntimeHooks;
+  private readonly delays: Readonly<Record<string, number>>;
   private readonly pendingSnapshots = new Set<Promise<void>>();
   private readonly counters: Record<CommandOutcome, number> = {
     accepted: 0,
@@ -143,6 +151,7 @@ export class AggregateRuntime {
     this.clock = options.clock ?? systemClock;
     this.newId = options.newId ?? uuidV7;
     this.hooks = options.hooks ?? {};
+    this.delays = options.delays ?? {};
     this.idlePassivationMs = options.idlePassivationMs ?? 5 * 60_000;
     this.snapshotEvery = options.snapshotEvery ?? 100;
     this.maxRetries = options.maxRetries ?? 5;
@@ -258,6 +267,7 @@ export class AggregateRuntime {
         throw new ConcurrencyConflictError(this.streamName(actor), pinned, state.version);
       }
       const decision = await decide(definition, state, valid, this.deps);
+      const { cancel, start } = decision.deadlines;
       let result: AppendResult;
       try {
         result = await this.store.appendToStream({
@@ -267,8 +277,25 @@ export class AggregateRuntime {
           events: decision.events,
           metadata: request.metadata,
           idempotency: request.idempotency,
+          ...(decision.claims ? { claims: decision.claims } : {}),
+          ...(cancel.length + start.length > 0
+            ? {
+                deadlines: scheduleDeadlines(
+                  definition,
+                  decision.deadlines,
+                  decision.state,
+                  this.clock.now(),
+                  this.delays,
+                ),
+              }
+            : {}),
         });
       } catch (error) {
+        if (error instanceof ClaimConflictError) {
+          // Nothing was written; the state is still current. Another stream holds the keys:
+          // deciding again cannot change that, so it is the aggregate's refusal, not a retry.
+          throw this.claimRejection(definition, state, error);
+        }
         if (!(error instanceof ConcurrencyConflictError)) {
           // The append may or may not have committed: forget the state, reload next time.
           actor.state = undefined;
@@ -293,6 +320,15 @@ export class AggregateRuntime {
       this.maybeSnapshot(actor, state.version, result.version);
       return { result, created: state.version === 0 };
     }
+  }
+
+  private claimRejection(
+    definition: AnyAggregateDefinition,
+    state: AggregateState,
+    conflict: ClaimConflictError,
+  ): Error {
+    if (!definition.claims) return conflict;
+    return rejectionError(definition.claims.rejection(conflict.taken, state), state);
   }
 
   /**

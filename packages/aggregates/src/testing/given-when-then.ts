@@ -14,7 +14,7 @@ import type {
   MachineEvent,
   MachineOf,
 } from '../definition';
-import { decide, parseCommand } from '../decide';
+import { decide, parseCommand, type DecisionOutcome } from '../decide';
 import { initialState, replay } from '../replay';
 
 /**
@@ -61,6 +61,8 @@ export interface Outcome {
   thenInvalid(fields?: readonly string[]): Promise<ValidationError>;
   /** Any other expected failure, by error class. */
   thenThrows<E extends AppError>(type: new (...args: never[]) => E): Promise<E>;
+  /** The whole accepted decision: events, the keys they claim and release, their deadlines. */
+  decision(): Promise<DecisionOutcome>;
 }
 
 export function aggregateTest(
@@ -137,9 +139,7 @@ function deps(options: AggregateTestOptions, others: Others): DecideDeps {
   };
 }
 
-function outcome(
-  run: () => Promise<{ events: readonly MachineEvent[]; state: AggregateState }>,
-): Outcome {
+function outcome(run: () => Promise<DecisionOutcome>): Outcome {
   const failure = async (): Promise<unknown> => {
     let events: readonly MachineEvent[];
     try {
@@ -195,6 +195,7 @@ function outcome(
       if (!(error instanceof type)) throw unexpected(type.name, error);
       return error;
     },
+    decision: run,
   };
 }
 

@@ -1,21 +1,38 @@
 import {
+  ClaimConflictError,
   ConcurrencyConflictError,
   IdempotencyConflictError,
   type AppendRequest,
   type AppendResult,
+  type ClaimKey,
+  type DeadlineSchedule,
+  type DeadlineStats,
+  type DeadlineStorePort,
+  type DueDeadline,
   type EventEnvelope,
   type EventStorePort,
   type IdempotencyRecord,
   type SnapshotRecord,
 } from '@cqrs/core';
 
+interface StoredDeadline extends DeadlineSchedule {
+  readonly streamType: string;
+  readonly streamId: string;
+  fireAt: number;
+  leaseToken?: string;
+}
+
 /**
  * An EventStorePort in memory with the same contract as the MySQL store: optimistic
- * concurrency on (stream, version), idempotency records written with the events,
- * snapshots. For unit tests of the runtime and of anything built on it.
+ * concurrency on (stream, version), idempotency records, claims and deadlines written with
+ * the events, snapshots. For unit tests of the runtime and of anything built on it.
  */
-export class InMemoryEventStore implements EventStorePort {
+export class InMemoryEventStore implements EventStorePort, DeadlineStorePort {
   private readonly streams = new Map<string, EventEnvelope[]>();
+  /** `scope\nkey` -> owner stream. */
+  private readonly heldClaims = new Map<string, string>();
+  private readonly storedDeadlines = new Map<string, StoredDeadline>();
+  private leases = 0;
   private readonly snapshots = new Map<string, SnapshotRecord>();
   private readonly idempotency = new Map<string, IdempotencyRecord>();
   private position = 0;
@@ -66,7 +83,9 @@ export class InMemoryEventStore implements EventStorePort {
       this.conflicts++;
       throw new ConcurrencyConflictError(k, request.expectedVersion, stream.length);
     }
-    const occurredAt = (this.options.now?.() ?? new Date()).toISOString();
+    this.writeClaims(k, request);
+    this.writeDeadlines(request);
+    const occurredAt = this.now().toISOString();
     const appended = request.events.map((e, i): EventEnvelope => ({
       eventId: `event-${this.nextEventId++}`,
       streamType: request.streamType,
@@ -123,10 +142,108 @@ export class InMemoryEventStore implements EventStorePort {
     return this.idempotency.get(key);
   }
 
+  async claimDue(limit: number, leaseMs: number): Promise<readonly DueDeadline[]> {
+    await Promise.resolve();
+    const now = this.now().getTime();
+    const due = [...this.storedDeadlines.values()]
+      .filter((d) => d.fireAt <= now)
+      .sort((a, b) => a.fireAt - b.fireAt)
+      .slice(0, limit);
+    const token = `lease-${++this.leases}`;
+    for (const d of due) {
+      d.fireAt = now + leaseMs;
+      d.leaseToken = token;
+    }
+    return due.map((d) => ({
+      streamType: d.streamType,
+      streamId: d.streamId,
+      name: d.name,
+      command: d.command,
+      dueAt: d.dueAt,
+      leaseToken: token,
+    }));
+  }
+
+  async completeDeadline(deadline: DueDeadline): Promise<void> {
+    await Promise.resolve();
+    const k = deadlineKey(deadline.streamType, deadline.streamId, deadline.name);
+    if (this.storedDeadlines.get(k)?.leaseToken === deadline.leaseToken) {
+      this.storedDeadlines.delete(k);
+    }
+  }
+
+  async deadlineStats(): Promise<DeadlineStats> {
+    await Promise.resolve();
+    const now = this.now().getTime();
+    const due = [...this.storedDeadlines.values()]
+      .filter((d) => d.dueAt.getTime() <= now)
+      .map((d) => d.dueAt.getTime());
+    return due.length > 0
+      ? { due: due.length, oldestDueAt: new Date(Math.min(...due)) }
+      : { due: 0 };
+  }
+
+  /** Test helper: the keys held, as `scope/key -> owner stream`. */
+  claims(): ReadonlyMap<string, string> {
+    return new Map([...this.heldClaims].map(([k, owner]) => [k.replace('\n', ':'), owner]));
+  }
+
+  /** Test helper: the scheduled deadlines. */
+  deadlines(): readonly (DeadlineSchedule & { streamType: string; streamId: string })[] {
+    return [...this.storedDeadlines.values()].map((d) => ({
+      streamType: d.streamType,
+      streamId: d.streamId,
+      name: d.name,
+      command: d.command,
+      dueAt: d.dueAt,
+    }));
+  }
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  private writeClaims(owner: string, request: AppendRequest): void {
+    const claims = request.claims;
+    if (!claims) return;
+    const id = (c: ClaimKey) => `${c.scope}\n${c.key}`;
+    const released = new Set(
+      claims.release.map(id).filter((c) => this.heldClaims.get(c) === owner),
+    );
+    const taken = claims.acquire.filter((c) => {
+      const holder = this.heldClaims.get(id(c));
+      return holder !== undefined && holder !== owner && !released.has(id(c));
+    });
+    if (taken.length > 0) throw new ClaimConflictError(owner, taken);
+    for (const c of released) this.heldClaims.delete(c);
+    for (const c of claims.acquire) this.heldClaims.set(id(c), owner);
+  }
+
+  private writeDeadlines(request: AppendRequest): void {
+    const deadlines = request.deadlines;
+    if (!deadlines) return;
+    const { streamType, streamId } = request;
+    for (const name of deadlines.cancel) {
+      this.storedDeadlines.delete(deadlineKey(streamType, streamId, name));
+    }
+    for (const d of deadlines.schedule) {
+      this.storedDeadlines.set(deadlineKey(streamType, streamId, d.name), {
+        ...d,
+        streamType,
+        streamId,
+        fireAt: d.dueAt.getTime(),
+      });
+    }
+  }
+
   /** Test helper: every stored event of a stream, synchronously. */
   events(streamType: string, streamId: string): readonly EventEnvelope[] {
     return this.streams.get(key(streamType, streamId)) ?? [];
   }
+}
+
+function deadlineKey(streamType: string, streamId: string, name: string): string {
+  return `${streamType}:${streamId}/${name}`;
 }
 
 function key(streamType: string, streamId: string): string {

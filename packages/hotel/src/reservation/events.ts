@@ -18,7 +18,15 @@ export const ReservationEvents = {
   ReservationConfirmed: Type.Object({}),
   ReservationCancelled: Type.Object({ reason: Type.Optional(Type.String()) }),
   GuestCheckedIn: Type.Object({}),
-  GuestCheckedOut: Type.Object({}),
+  /** The hold ran out before the reservation was confirmed; its nights are free again. */
+  ReservationExpired: Type.Object({}),
+  GuestCheckedOut: Type.Object({
+    /**
+     * The day (UTC) the guest left: the nights from it on are free again (an early departure
+     * frees the rest of the stay). Absent on events stored before it existed: nothing freed.
+     */
+    checkedOutOn: Type.Optional(Type.String()),
+  }),
 };
 
 export type ReservationEvent = EventUnion<typeof ReservationEvents>;

@@ -13,8 +13,12 @@ export interface ReservationContext {
   readonly cancellationReason?: string;
 }
 
+/** How long a pending reservation holds its nights (RESERVATION_HOLD_MINUTES overrides it). */
+export const DEFAULT_RESERVATION_HOLD_MS = 15 * 60_000;
+
 /**
- * pending -> confirmed -> checkedIn -> checkedOut; pending | confirmed -> cancelled.
+ * pending -> confirmed -> checkedIn -> checkedOut; pending | confirmed -> cancelled;
+ * pending -> expired when the hold runs out (a durable deadline, docs/room-calendar.md).
  * Any other transition is refused (422), by construction: the states list what they accept.
  */
 export const reservationMachine = setup({
@@ -30,6 +34,7 @@ export const reservationMachine = setup({
       event.data.checkOut > event.data.checkIn &&
       event.data.totalPrice === event.data.nights * event.data.ratePerNight,
   },
+  delays: { reservationHold: DEFAULT_RESERVATION_HOLD_MS },
   actions: {
     recordPlacement: assign(({ event }) =>
       event.type === 'ReservationPlaced' ? { ...event.data } : {},
@@ -64,9 +69,14 @@ export const reservationMachine = setup({
       },
     },
     pending: {
+      // Durable: the runtime writes this delay as a deadline row with the event that enters
+      // `pending`; when it elapses a worker sends ExpireReservation, whose ReservationExpired
+      // takes the transition below (replay never fires timers, the event does).
+      after: { reservationHold: { target: 'expired' } },
       on: {
         ReservationConfirmed: { target: 'confirmed' },
         ReservationCancelled: { target: 'cancelled', actions: 'recordCancellation' },
+        ReservationExpired: { target: 'expired' },
       },
     },
     confirmed: {
@@ -80,5 +90,6 @@ export const reservationMachine = setup({
     },
     checkedOut: { type: 'final' },
     cancelled: { type: 'final' },
+    expired: { type: 'final' },
   },
 });

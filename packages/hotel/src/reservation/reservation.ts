@@ -11,8 +11,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { customer } from '../customer/customer';
 import { room } from '../room/room';
 import { AggregateId, IsoDate, Reason, dateProblems, daysBetween } from '../shared/fields';
-import { ReservationEvents } from './events';
-import { reservationMachine } from './machine';
+import { ReservationEvents, type ReservationEvent } from './events';
+import { reservationMachine, type ReservationContext } from './machine';
+import { MAX_STAY_NIGHTS, nightOf, roomNights } from './room-nights';
 
 export const ReservationCommands = {
   PlaceReservation: Type.Object(
@@ -32,17 +33,47 @@ export const ReservationCommands = {
   ),
   CheckInGuest: Type.Object({}, { additionalProperties: false }),
   CheckOutGuest: Type.Object({}, { additionalProperties: false }),
+  /** Sent by the reservation-hold deadline (an operator may send it too). */
+  ExpireReservation: Type.Object({}, { additionalProperties: false }),
 };
 
 type PlaceReservation = Static<typeof ReservationCommands.PlaceReservation>;
 
-/** Dates that exist, and a stay of at least one night: a malformed request (400). */
+/** Dates that exist, and a stay of 1 to 365 nights: a malformed request (400). */
 function stayProblems(data: PlaceReservation): FieldProblem[] {
   const problems = dateProblems({ checkIn: data.checkIn, checkOut: data.checkOut });
-  if (problems.length === 0 && data.checkOut <= data.checkIn) {
+  if (problems.length > 0) return problems;
+  if (data.checkOut <= data.checkIn) {
     problems.push({ path: 'data/checkOut', message: 'must be after checkIn' });
+  } else if (daysBetween(data.checkIn, data.checkOut) > MAX_STAY_NIGHTS) {
+    problems.push({
+      path: 'data/checkOut',
+      message: `must be at most ${MAX_STAY_NIGHTS} nights after checkIn`,
+    });
   }
   return problems;
+}
+
+/**
+ * The nights each event takes or frees: a placement holds [checkIn, checkOut); cancelling or
+ * expiring frees them all; checking out frees those from the day of departure on.
+ */
+function roomNightClaims(event: ReservationEvent, before: ReservationContext) {
+  switch (event.type) {
+    case 'ReservationPlaced':
+      return { acquire: roomNights(event.data.roomId, event.data.checkIn, event.data.checkOut) };
+    case 'ReservationCancelled':
+    case 'ReservationExpired':
+      return { release: roomNights(before.roomId, before.checkIn, before.checkOut) };
+    case 'GuestCheckedOut': {
+      const on = event.data.checkedOutOn;
+      if (on === undefined) return {};
+      const from = on > before.checkIn ? on : before.checkIn;
+      return { release: roomNights(before.roomId, from, before.checkOut) };
+    }
+    default:
+      return {};
+  }
 }
 
 /**
@@ -84,6 +115,16 @@ export const reservation = defineAggregate({
   type: 'reservation',
   machine: reservationMachine,
   events: ReservationEvents,
+  claims: {
+    of: (event, before) => roomNightClaims(event, before.context),
+    rejection(taken) {
+      const nights = taken.map(nightOf);
+      return reject('room-available', `The room is already booked for ${nights.join(', ')}`, {
+        nights,
+      });
+    },
+  },
+  deadlines: { reservationHold: 'ExpireReservation' },
   commands: {
     PlaceReservation: command(ReservationCommands.PlaceReservation, {
       validate: stayProblems,
@@ -114,7 +155,13 @@ export const reservation = defineAggregate({
       decide: () => ({ type: 'GuestCheckedIn', data: {} }),
     }),
     CheckOutGuest: command(ReservationCommands.CheckOutGuest, {
-      decide: () => ({ type: 'GuestCheckedOut', data: {} }),
+      decide: (_state, _command, deps) => ({
+        type: 'GuestCheckedOut',
+        data: { checkedOutOn: deps.now().toISOString().slice(0, 10) },
+      }),
+    }),
+    ExpireReservation: command(ReservationCommands.ExpireReservation, {
+      decide: () => ({ type: 'ReservationExpired', data: {} }),
     }),
   },
 });

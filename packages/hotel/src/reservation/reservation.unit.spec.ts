@@ -47,7 +47,8 @@ const placed = {
 const confirmed = { type: 'ReservationConfirmed', data: {} };
 const cancelled = { type: 'ReservationCancelled', data: {} };
 const checkedIn = { type: 'GuestCheckedIn', data: {} };
-const checkedOut = { type: 'GuestCheckedOut', data: {} };
+const checkedOut = { type: 'GuestCheckedOut', data: { checkedOutOn: '2030-01-01' } };
+const expired = { type: 'ReservationExpired', data: {} };
 
 /** A reservation scenario whose customer and room exist, unless told otherwise. */
 const withGuestAndRoom = (
@@ -63,6 +64,7 @@ const histories: Record<string, readonly GivenEvent[]> = {
   checkedIn: [placed, confirmed, checkedIn],
   checkedOut: [placed, confirmed, checkedIn, checkedOut],
   cancelled: [placed, cancelled],
+  expired: [placed, expired],
 };
 
 describe('reservation', () => {
@@ -190,6 +192,11 @@ describe('reservation', () => {
       command: { type: 'CheckOutGuest', data: {} },
       event: checkedOut,
       from: { checkedIn: 'checkedOut' },
+    },
+    {
+      command: { type: 'ExpireReservation', data: {} },
+      event: expired,
+      from: { pending: 'expired' },
     },
   ];
 
