@@ -25,8 +25,18 @@ async function main(): Promise<void> {
       // Renewed every third of it by the live holder: bounds how long a dead one blocks a key.
       idempotencyLeaseMs: int('IDEMPOTENCY_LEASE_MS', 5_000, 100),
       idempotencyPurgeMs: int('IDEMPOTENCY_PURGE_INTERVAL_MS', 10 * 60_000, 1000),
+      reservationHoldMinutes: int('RESERVATION_HOLD_MINUTES', 15, 1, 7 * 24 * 60),
+      // Tests only (seconds-long CI): a hold in milliseconds, overriding the minutes when > 0.
+      reservationHoldMs: int('RESERVATION_HOLD_MS', 0, 0),
+      deadlinePollMs: int('DEADLINE_POLL_INTERVAL_MS', 1_000, 10),
+      deadlineLeaseMs: int('DEADLINE_LEASE_MS', 30_000, 100),
     });
-    const service = await createCommandService(config, hotelAggregates, log);
+    const holdMs = config.reservationHoldMs || config.reservationHoldMinutes * 60_000;
+    const service = await createCommandService(
+      { ...config, delays: { reservationHold: holdMs } },
+      hotelAggregates,
+      log,
+    );
     onShutdown(log, [
       ['command-service', () => service.close()],
       ['tracing', () => tracing.shutdown()],

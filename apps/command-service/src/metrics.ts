@@ -1,4 +1,9 @@
-import type { AggregateRegistry, EdgeOutcome, RuntimeHooks } from '@cqrs/aggregates';
+import type {
+  AggregateRegistry,
+  DeadlineHooks,
+  EdgeOutcome,
+  RuntimeHooks,
+} from '@cqrs/aggregates';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -80,6 +85,55 @@ export function commandMetrics(
     },
     recordEdge(aggregateType, commandType, outcome) {
       commands.inc({ ...labels(aggregateType, commandType), outcome });
+    },
+  };
+}
+
+/**
+ * Deadline metrics (docs/room-calendar.md "Deadlines"): how many are due, how late the oldest
+ * is, and what became of those this process fired.
+ */
+export function deadlineMetrics(registry: Registry, log: FastifyBaseLogger): DeadlineHooks {
+  const due = new Gauge({
+    name: 'deadlines_due',
+    help: 'Deadlines whose time has come and that no append has removed yet',
+    registers: [registry],
+  });
+  const overdue = new Gauge({
+    name: 'deadlines_overdue_seconds',
+    help: 'Age of the oldest due deadline (0 when none is due)',
+    registers: [registry],
+  });
+  const fired = new Counter({
+    name: 'deadlines_fired_total',
+    help: 'Deadlines this process fired, by outcome (fired, moot, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  due.set(0);
+  overdue.set(0);
+  return {
+    onDeadline(deadline, outcome, error) {
+      fired.inc({ outcome });
+      if (outcome === 'failed') {
+        log.warn(
+          {
+            err: error,
+            stream: `${deadline.streamType}:${deadline.streamId}`,
+            deadline: deadline.name,
+          },
+          'deadline failed; it fires again when its lease runs out',
+        );
+      }
+    },
+    onStats(stats) {
+      due.set(stats.due);
+      overdue.set(
+        stats.oldestDueAt ? Math.max(0, (Date.now() - stats.oldestDueAt.getTime()) / 1000) : 0,
+      );
+    },
+    onError(error) {
+      log.warn({ err: error }, 'deadline worker: poll failed');
     },
   };
 }

@@ -1,10 +1,10 @@
-import { AggregateRuntime, type AggregateRegistry } from '@cqrs/aggregates';
+import { AggregateRuntime, DeadlineWorker, type AggregateRegistry } from '@cqrs/aggregates';
 import { createKnex, migrate, MySqlEventStore } from '@cqrs/event-store';
 import type { HttpServer } from '@cqrs/http';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildCommandApp } from './app';
-import { commandMetrics } from './metrics';
+import { commandMetrics, deadlineMetrics } from './metrics';
 
 export interface CommandServiceConfig {
   readonly mysqlUrl: string;
@@ -22,6 +22,12 @@ export interface CommandServiceConfig {
   readonly idempotencyLeaseMs: number;
   /** How often expired Idempotency-Keys are purged. */
   readonly idempotencyPurgeMs: number;
+  /** Durations of the machines' named delays, e.g. `{ reservationHold: 900000 }`. */
+  readonly delays?: Readonly<Record<string, number>>;
+  /** How often this process looks for due deadlines (every instance runs a worker). */
+  readonly deadlinePollMs?: number;
+  /** How long a claimed deadline is this process's before another may fire it. */
+  readonly deadlineLeaseMs?: number;
 }
 
 export interface CommandService {
@@ -57,7 +63,16 @@ export async function createCommandService(
     ...(config.actorCacheMax !== undefined ? { cacheMaxSize: config.actorCacheMax } : {}),
     ...(config.actorIdleMs !== undefined ? { idlePassivationMs: config.actorIdleMs } : {}),
     hooks: commands.hooks,
+    ...(config.delays ? { delays: config.delays } : {}),
   });
+  const deadlines = new DeadlineWorker({
+    store,
+    runtime,
+    hooks: deadlineMetrics(metrics, log),
+    ...(config.deadlinePollMs !== undefined ? { pollIntervalMs: config.deadlinePollMs } : {}),
+    ...(config.deadlineLeaseMs !== undefined ? { leaseMs: config.deadlineLeaseMs } : {}),
+  });
+  deadlines.start();
   const app = await buildCommandApp({
     runtime,
     store,
@@ -84,6 +99,7 @@ export async function createCommandService(
     store,
     async close() {
       clearInterval(purger);
+      await deadlines.stop(); // the deadlines in hand finish through the runtime
       await app.close(); // stops listening; answers in-flight requests first
       await runtime.close(); // queued decisions and snapshot writes
       await knex.destroy();

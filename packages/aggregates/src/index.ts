@@ -46,6 +46,7 @@ export {
   type DecisionOutcome,
 } from './decide';
 export { initialState, applyEvent, replay } from './replay';
+export { ProcessTablesBuilder, type DerivedClaim, type DerivedDeadline } from './process-tables';
 export { upcast } from './upcasting';
 export { toSnapshotRecord, fromSnapshotRecord, type PersistedAggregateState } from './snapshot';
 export { toMermaid } from './mermaid';

@@ -17,7 +17,14 @@ describe('migrate', () => {
     }
     const [tables] = (await db.knex.raw('SHOW TABLES')) as [Record<string, string>[]];
     expect(tables.map((t) => Object.values(t)[0]).sort()).toEqual(
-      expect.arrayContaining(['events', 'idempotency_keys', 'outbox', 'snapshots']),
+      expect.arrayContaining([
+        'claims',
+        'deadlines',
+        'events',
+        'idempotency_keys',
+        'outbox',
+        'snapshots',
+      ]),
     );
     const [applied] = (await db.knex.raw('SELECT name FROM schema_migrations ORDER BY id')) as [
       { name: string }[],
@@ -27,6 +34,7 @@ describe('migrate', () => {
       '002_idempotency_keys',
       '003_snapshots',
       '004_outbox_parked',
+      '005_claims_and_deadlines',
     ]);
   });
 });

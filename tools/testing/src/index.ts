@@ -10,3 +10,4 @@ export {
   type ContractRoute,
   type OpenApiDocument,
 } from './api-contract';
+export { freePort, startService, type ServiceProcess } from './process';

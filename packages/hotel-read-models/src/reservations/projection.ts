@@ -11,7 +11,8 @@ import {
 } from '../hotel-event';
 import { roomFields } from '../rooms/projection';
 
-export type ReservationStatus = 'pending' | 'confirmed' | 'checkedIn' | 'checkedOut' | 'cancelled';
+export type ReservationStatus =
+  'pending' | 'confirmed' | 'checkedIn' | 'checkedOut' | 'cancelled' | 'expired';
 
 /** The guest as a reservation shows it, versioned by the customer stream. */
 export interface GuestPart extends Versioned {
@@ -118,6 +119,8 @@ function reservationFields(event: ReservationEnvelope): Partial<ReservationDocum
       return { status: 'checkedIn' };
     case 'GuestCheckedOut':
       return { status: 'checkedOut' };
+    case 'ReservationExpired':
+      return { status: 'expired' };
   }
 }
 

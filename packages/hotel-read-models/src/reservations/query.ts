@@ -13,7 +13,14 @@ import {
 import type { estypes } from '@elastic/elasticsearch';
 import { Type, type Static } from '@sinclair/typebox';
 
-const STATUSES = ['pending', 'confirmed', 'checkedIn', 'checkedOut', 'cancelled'] as const;
+const STATUSES = [
+  'pending',
+  'confirmed',
+  'checkedIn',
+  'checkedOut',
+  'cancelled',
+  'expired',
+] as const;
 const SORTS = [
   'relevance',
   'checkIn',

@@ -1,0 +1,33 @@
+import { commonEnv, int, readConfig } from '@cqrs/core';
+import { createKnex, migrate } from '@cqrs/event-store';
+import { hotelAggregates } from '@cqrs/hotel';
+import { rebuildProcessTables } from './process-tables';
+
+/**
+ * `npm run claims:rebuild`: the `claims` and `deadlines` tables derived again from the event
+ * log (docs/room-calendar.md "Rebuilding"). Stop the command services first.
+ */
+async function main(): Promise<void> {
+  const config = readConfig({
+    mysqlUrl: commonEnv.mysqlUrl,
+    reservationHoldMinutes: int('RESERVATION_HOLD_MINUTES', 15, 1, 7 * 24 * 60),
+  });
+  const knex = createKnex(config.mysqlUrl, { poolMax: 2 });
+  try {
+    await migrate(knex);
+    const summary = await rebuildProcessTables(knex, hotelAggregates, {
+      reservationHold: config.reservationHoldMinutes * 60_000,
+    });
+    console.log(
+      `claims:rebuild: ${summary.events} events read, ${summary.claims} claims and ` +
+        `${summary.deadlines} deadlines written`,
+    );
+  } finally {
+    await knex.destroy();
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`claims:rebuild: ${err.message}`);
+  process.exit(1);
+});
