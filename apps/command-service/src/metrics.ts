@@ -1,9 +1,4 @@
-import type {
-  AggregateRegistry,
-  DeadlineHooks,
-  EdgeOutcome,
-  RuntimeHooks,
-} from '@cqrs/aggregates';
+import type { AggregateRegistry, DeadlineHooks, EdgeOutcome, RuntimeHooks } from '@cqrs/aggregates';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
