@@ -1,7 +1,7 @@
+import { ProcessTablesBuilder } from '@cqrs/aggregates';
 import { commonEnv, int, readConfig } from '@cqrs/core';
-import { createKnex, migrate } from '@cqrs/event-store';
+import { createKnex, migrate, rebuildProcessTables } from '@cqrs/event-store';
 import { hotelAggregates } from '@cqrs/hotel';
-import { rebuildProcessTables } from './process-tables';
 
 /**
  * `npm run claims:rebuild`: the `claims` and `deadlines` tables derived again from the event
@@ -15,9 +15,10 @@ async function main(): Promise<void> {
   const knex = createKnex(config.mysqlUrl, { poolMax: 2 });
   try {
     await migrate(knex);
-    const summary = await rebuildProcessTables(knex, hotelAggregates, {
+    const derivation = new ProcessTablesBuilder(hotelAggregates, {
       reservationHold: config.reservationHoldMinutes * 60_000,
     });
+    const summary = await rebuildProcessTables(knex, derivation);
     console.log(
       `claims:rebuild: ${summary.events} events read, ${summary.claims} claims and ` +
         `${summary.deadlines} deadlines written`,

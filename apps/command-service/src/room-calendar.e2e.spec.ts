@@ -1,3 +1,5 @@
+import { ProcessTablesBuilder } from '@cqrs/aggregates';
+import { rebuildProcessTables } from '@cqrs/event-store';
 import { hotelAggregates } from '@cqrs/hotel';
 import {
   createTestDatabase,
@@ -6,7 +8,6 @@ import {
   type ServiceProcess,
   type TestDatabase,
 } from '@cqrs/testing';
-import { rebuildProcessTables } from '../../../tools/db/process-tables';
 
 /**
  * The room calendar across processes (docs/room-calendar.md): 200 concurrent placements on
@@ -196,7 +197,10 @@ describe('room calendar across command-service processes', () => {
     expect(live.deadlines.length).toBeGreaterThan(0);
     await db.knex.raw('DELETE FROM claims');
     await db.knex.raw('DELETE FROM deadlines');
-    await rebuildProcessTables(db.knex, hotelAggregates, { reservationHold: 15 * 60_000 });
+    await rebuildProcessTables(
+      db.knex,
+      new ProcessTablesBuilder(hotelAggregates, { reservationHold: 15 * 60_000 }),
+    );
     expect(await tables()).toEqual(live);
   }, 90_000);
 

@@ -6,5 +6,8 @@ export { MySqlEventStore, type MySqlEventStoreOptions } from './mysql-event-stor
 export { assertIdempotencyKey } from './idempotency';
 export { toOutboxMessage, type OutboxMessage } from './outbox-message';
 export { isConnectionFailure } from './db-errors';
-export { replaceClaims, type ClaimRow } from './claims';
-export { replaceDeadlines, type DeadlineRowInput } from './deadlines';
+export {
+  rebuildProcessTables,
+  type ProcessTablesDerivation,
+  type RebuildSummary,
+} from './process-tables';
