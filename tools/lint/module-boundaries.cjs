@@ -4,8 +4,9 @@
  * The module boundaries of docs/architecture.md, enforced by ESLint from the projects' Nx tags
  * (`nx.tags` in each package.json). Every project has exactly one `type:` tag; a project may
  * import another only when its type allows the other's type (`allowed` below). Imports go
- * through a project's face (`@cqrs/<name>`): a relative path into another project, or a deep
- * path (`@cqrs/x/src/...`), is an error too. Tools (`tools/<name>/`) are projects of type
+ * through a project's face (`@cqrs/<name>`): a relative path into another project's files, or
+ * a deep path (`@cqrs/x/src/...`), is an error too (a relative path to the face itself is
+ * allowed for loaders without the aliases, such as Jest's global setup). Tools (`tools/<name>/`) are projects of type
  * `tool`; `tools/testing` is `@cqrs/testing`, `tools/stack` is `@cqrs/stack`.
  */
 const fs = require('node:fs');
@@ -31,6 +32,10 @@ const allowedInTests = ['type:tool'];
 
 const ROOT = path.resolve(__dirname, '../..');
 
+/** Tools with a face (aliases in tsconfig.base.json and jest.config.js). */
+/** @type {Record<string, string>} */
+const toolFaces = { testing: '@cqrs/testing', stack: '@cqrs/stack' };
+
 /** @typedef {{ name: string, root: string, type: string }} Project */
 
 /** @returns {Project[]} */
@@ -45,7 +50,8 @@ function readProjects(root) {
       const projectRoot = path.join(dir, entry.name);
       const manifest = path.join(projectRoot, 'package.json');
       if (group === 'tools' && !fs.existsSync(manifest)) {
-        projects.push({ name: `tools/${entry.name}`, root: projectRoot, type: 'type:tool' });
+        const name = toolFaces[entry.name] ?? `tools/${entry.name}`;
+        projects.push({ name, root: projectRoot, type: 'type:tool' });
         continue;
       }
       if (!fs.existsSync(manifest)) continue;
@@ -64,6 +70,12 @@ function readProjects(root) {
 
 /** @type {Project[] | undefined} */
 let cached;
+
+/** A path naming a project's face (its root or its `index.ts`), where a loader knows no aliases. */
+const isFace = (/** @type {Project} */ p, /** @type {string} */ target) =>
+  [p.root, path.join(p.root, 'index'), path.join(p.root, 'src'), path.join(p.root, 'src/index')]
+    .flatMap((f) => [f, `${f}.ts`])
+    .includes(target);
 
 /** @type {import('eslint').Rule.RuleModule} */
 const rule = {
@@ -84,8 +96,6 @@ const rule = {
     const byPath = (/** @type {string} */ file) =>
       projects.find((p) => file === p.root || file.startsWith(p.root + path.sep));
     const faces = new Map(projects.map((p) => [p.name, p]));
-    faces.set('@cqrs/testing', /** @type {Project} */ (faces.get('tools/testing')));
-    faces.set('@cqrs/stack', /** @type {Project} */ (faces.get('tools/stack')));
     const file = path.resolve(context.cwd, context.filename);
     const from = byPath(file);
     if (!from) return {};
@@ -97,8 +107,9 @@ const rule = {
       /** @type {Project | undefined} */
       let to;
       if (source.startsWith('.')) {
-        to = byPath(path.resolve(path.dirname(file), source));
-        if (to && to !== from) {
+        const target = path.resolve(path.dirname(file), source);
+        to = byPath(target);
+        if (to && to !== from && !isFace(to, target)) {
           context.report({ node, messageId: 'relative', data: { to: to.name, from: from.name } });
           return;
         }

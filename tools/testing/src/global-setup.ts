@@ -1,4 +1,5 @@
-import { stackUp } from '@cqrs/stack';
+// Jest loads the global setup outside its module map: the stack's face by its path.
+import { stackUp } from '../../stack';
 
 /**
  * Jest global setup of the integration project: brings the stack up once per run (using

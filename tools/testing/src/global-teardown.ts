@@ -1,4 +1,5 @@
-import { stackDown, type ServiceName } from '@cqrs/stack';
+// Jest loads the global teardown outside its module map: the stack's face by its path.
+import { stackDown, type ServiceName } from '../../stack';
 
 /** Stops what the global setup started, unless STACK_KEEP=1 asks to keep it for the next run. */
 export default async function globalTeardown(): Promise<void> {
