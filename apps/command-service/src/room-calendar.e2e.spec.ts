@@ -1,13 +1,7 @@
 import { ProcessTablesBuilder } from '@cqrs/aggregates';
 import { rebuildProcessTables } from '@cqrs/event-store';
 import { hotelAggregates } from '@cqrs/hotel';
-import {
-  createTestDatabase,
-  startService,
-  waitUntil,
-  type ServiceProcess,
-  type TestDatabase,
-} from '@cqrs/testing';
+import { AppProcess, createTestDatabase, waitUntil, type TestDatabase } from '@cqrs/testing';
 
 /**
  * The room calendar across processes (docs/room-calendar.md): 200 concurrent placements on
@@ -15,7 +9,6 @@ import {
  * holder per night - checked in MySQL, events and claims; released nights can be booked again;
  * a deadline due while every process is down fires once after a restart.
  */
-const MAIN = 'apps/command-service/src/main.ts';
 const ATTEMPTS = 200;
 const WINDOW = 10; // nights 2031-01-01 .. 2031-01-10
 
@@ -56,9 +49,9 @@ function attempt(i: number): { from: number; nights: number } {
 
 describe('room calendar across command-service processes', () => {
   let db: TestDatabase;
-  const running: ServiceProcess[] = [];
+  const running: AppProcess[] = [];
   const launch = async (env: Record<string, string> = {}) => {
-    const p = await startService(MAIN, 'COMMAND_PORT', {
+    const p = await AppProcess.start('command-service', {
       MYSQL_URL: db.url,
       DEADLINE_POLL_INTERVAL_MS: '50',
       ...env,
@@ -73,8 +66,7 @@ describe('room calendar across command-service processes', () => {
     db = await createTestDatabase('room_calendar');
   });
   afterAll(async () => {
-    for (const p of running) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-    await Promise.all(running.map((p) => p.exited));
+    await Promise.all(running.map((p) => p.kill9()));
     await db.drop();
   });
 
@@ -181,8 +173,7 @@ describe('room calendar across command-service processes', () => {
     );
     expect(Number(confirmedOnce!.n)).toBe(0); // confirming stopped its hold
 
-    for (const p of [a, b]) p.child.kill('SIGTERM');
-    await Promise.all([a.exited, b.exited]);
+    await Promise.all([a.stop(), b.stop()]);
 
     // The tables are derived from the log: wiped and rebuilt, they come back the same.
     const tables = async () => ({
@@ -220,8 +211,7 @@ describe('room calendar across command-service processes', () => {
         )
       ).status,
     ).toBe(201);
-    holder.child.kill('SIGKILL'); // before the hold runs out: nobody is left to fire it
-    await holder.exited;
+    await holder.kill9(); // before the hold runs out: nobody is left to fire it
     await new Promise((r) => setTimeout(r, 400));
     const [due] = await rows<{ n: number }>(
       'SELECT COUNT(*) AS n FROM deadlines WHERE due_at <= UTC_TIMESTAMP(6)',

@@ -10,4 +10,3 @@ export {
   type ContractRoute,
   type OpenApiDocument,
 } from './api-contract';
-export { freePort, startService, type ServiceProcess } from './process';
