@@ -1,4 +1,4 @@
-import { stackUp } from '../stack/stack';
+import { stackUp } from '@cqrs/stack';
 import { runFuzz } from './fuzz';
 
 /**
