@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { freePort } from './process';
 import { waitUntil } from './wait';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -11,6 +11,18 @@ const PORT_VAR: Record<AppName, string> = {
   'query-service': 'QUERY_PORT',
   'outbox-relay': 'RELAY_PORT',
 };
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 /**
  * One of our apps as a real process (`apps/<name>/src/main.ts` under tsx), on a port of its

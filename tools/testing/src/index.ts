@@ -3,7 +3,7 @@ export { createTestVhost, type TestVhost } from './rabbitmq';
 export { createTestIndexPrefix, type TestIndexPrefix } from './elasticsearch';
 export { uniqueName } from './names';
 export { waitUntil } from './wait';
-export { AppProcess, type AppName } from './app-process';
+export { AppProcess, freePort, type AppName } from './app-process';
 export {
   contractDifferences,
   contractRoutes,
