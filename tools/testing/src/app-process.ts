@@ -38,7 +38,7 @@ export class AppProcess {
 
   private constructor(
     readonly name: AppName,
-    readonly port: number,
+    private portInUse: number,
     private readonly env: Record<string, string>,
   ) {}
 
@@ -46,6 +46,10 @@ export class AppProcess {
     const app = new AppProcess(name, await freePort(), env);
     await app.start();
     return app;
+  }
+
+  get port(): number {
+    return this.portInUse;
   }
 
   get url(): string {
@@ -60,8 +64,27 @@ export class AppProcess {
     return this.tail;
   }
 
-  /** Starts the process (again) and waits until its /health answers 200. */
+  /**
+   * Starts the process (again) and waits until its /health answers 200. A restart that fails
+   * (its port taken meanwhile by another process on a shared machine, a slow start) is tried
+   * again on a fresh port, three times at most.
+   */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const crashesBefore = this.crashes.length;
+      try {
+        await this.startOnce();
+        return;
+      } catch (err) {
+        await this.kill9();
+        this.crashes.length = crashesBefore; // a failed start is retried, not a crash
+        if (attempt >= 3) throw err;
+        this.portInUse = await freePort();
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
     this.expectingExit = false;
     const child = spawn(process.execPath, ['--import', 'tsx', `apps/${this.name}/src/main.ts`], {
       cwd: ROOT,

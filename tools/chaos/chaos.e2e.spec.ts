@@ -1,0 +1,27 @@
+import { runChaos } from './chaos';
+
+/**
+ * The chaos suite's short schedule, in every `npm test`: a minute of mixed commands while the
+ * apps are killed with -9, their MySQL connections killed, their AMQP connections closed -
+ * and, where nothing else shares the services (CI, or CHAOS_GLOBAL_FAULTS=1), a global read
+ * lock, a broker restart and a frozen Elasticsearch. Then every acknowledged command must be
+ * in MySQL, once, at its version, and every read model, join and the events index must
+ * converge. The full schedule: `npm run chaos` (README).
+ */
+jest.setTimeout(400_000);
+
+it('loses nothing under faults and converges: acknowledged = stored = indexed = projected', async () => {
+  const report = await runChaos({
+    loadMs: 60_000,
+    faultEveryMs: 7_000,
+    instances: Number(process.env.CHAOS_INSTANCES ?? 1),
+    workers: 6,
+    globalFaults: process.env.CI === 'true' || process.env.CHAOS_GLOBAL_FAULTS === '1',
+    convergeMs: 90_000,
+  });
+  process.stdout.write(`${report.summary}\n`);
+  expect({ ok: report.ok, summary: report.summary }).toEqual({
+    ok: true,
+    summary: expect.any(String),
+  });
+});

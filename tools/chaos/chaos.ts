@@ -1,0 +1,125 @@
+import {
+  AppProcess,
+  createTestDatabase,
+  createTestIndexPrefix,
+  createTestVhost,
+} from '@cqrs/testing';
+import { FAULTS, type FaultContext } from './faults';
+import { CommandLoad } from './load';
+import { total, verify, type Discrepancies } from './verify';
+
+export interface ChaosOptions {
+  /** How long the load runs, faults included. */
+  readonly loadMs: number;
+  /** A fault every this long, in the order of FAULTS (cycling). */
+  readonly faultEveryMs: number;
+  /** Instances of each app. */
+  readonly instances: number;
+  /** Also the faults that hit the whole server (global read lock, broker restart, ES freeze). */
+  readonly globalFaults: boolean;
+  readonly workers: number;
+  /** How long the system may take to converge after the load, at most. */
+  readonly convergeMs: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface ChaosReport {
+  readonly ok: boolean;
+  readonly summary: string;
+  readonly discrepancies: Discrepancies;
+}
+
+/**
+ * The chaos suite: the three apps as processes (`instances` of each) on a database, vhost
+ * and index prefix of their own; a closed loop of mixed commands; faults on a schedule; then
+ * the verifier, until the system converges or `convergeMs` passes.
+ */
+export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
+  const log = opts.log ?? (() => undefined);
+  const [db, vhost, es] = await Promise.all([
+    createTestDatabase('chaos'),
+    createTestVhost('chaos'),
+    createTestIndexPrefix('chaos'),
+  ]);
+  const env = {
+    MYSQL_URL: db.url,
+    AMQP_URL: vhost.url,
+    INDEX_PREFIX: es.prefix,
+    LOG_LEVEL: 'error',
+    IDEMPOTENCY_LEASE_MS: '3000',
+  };
+  const all: AppProcess[] = [];
+  try {
+    const startEach = async (name: 'command-service' | 'outbox-relay' | 'query-service') => {
+      const apps: AppProcess[] = [];
+      for (let i = 0; i < opts.instances; i++) apps.push(await AppProcess.start(name, env));
+      all.push(...apps);
+      return apps;
+    };
+    const commands = await startEach('command-service');
+    const [relays, queries] = await Promise.all([
+      startEach('outbox-relay'),
+      startEach('query-service'),
+    ]);
+    const url = new URL(db.url);
+    const ctx: FaultContext = {
+      commands,
+      relays,
+      queries,
+      database: url.pathname.slice(1),
+      vhost: vhost.vhost,
+      restarts: new Map(),
+      mysqlAdminUrl: `${url.protocol}//${url.username}${url.password ? `:${url.password}` : ''}@${url.host}/`,
+    };
+    const load = new CommandLoad(commands);
+    await load.prepare();
+    log(`chaos: ${opts.instances} instance(s) of each app up; load for ${opts.loadMs / 1000} s`);
+
+    const loadStart = Date.now();
+    const faults = FAULTS.filter((f) => f.scoped || opts.globalFaults);
+    const injected: string[] = [];
+    const scheduler = (async () => {
+      for (let n = 0; Date.now() - loadStart + opts.faultEveryMs < opts.loadMs; n++) {
+        await new Promise((r) => setTimeout(r, opts.faultEveryMs));
+        const fault = faults[n % faults.length]!;
+        const at = ((Date.now() - loadStart) / 1000).toFixed(0);
+        log(`chaos: t+${at}s ${fault.name}`);
+        await fault.inject(ctx, n);
+        injected.push(fault.name);
+      }
+    })();
+    await load.run(opts.workers, () => Date.now() - loadStart > opts.loadMs);
+    await scheduler;
+    await Promise.all(ctx.restarts.values());
+    const loadSeconds = (Date.now() - loadStart) / 1000;
+    const crashes = all.flatMap((a) => a.crashes);
+
+    // Converge: every check at zero, or the deadline.
+    const settleStart = Date.now();
+    let found = await verify(db.url, es.client, es.prefix, load.stats.acked);
+    while (total(found) > 0 && Date.now() - settleStart < opts.convergeMs) {
+      await new Promise((r) => setTimeout(r, 500));
+      found = await verify(db.url, es.client, es.prefix, load.stats.acked);
+    }
+    const convergedS = (Date.now() - settleStart) / 1000;
+    const { stats } = load;
+    const ok = total(found) === 0 && stats.serverErrors.length === 0 && crashes.length === 0;
+    const summary =
+      `chaos: ${ok ? 'ok' : 'FAILED'} - ${stats.acked.length} commands acknowledged in ` +
+      `${loadSeconds.toFixed(0)} s (${(stats.acked.length / loadSeconds).toFixed(0)}/s, ` +
+      `${opts.workers} clients, ${opts.instances} instance(s) per app), ${injected.length} faults ` +
+      `(${[...new Set(injected)].join('; ')}); ` +
+      `${ok ? `converged in ${convergedS.toFixed(1)} s` : `after ${convergedS.toFixed(1)} s`}: ` +
+      `lost ${found.lost}, streams with gaps/duplicates ${found.gappedStreams}, events index off by ${found.eventsIndexOff}, ` +
+      `stale read models ${found.staleReadModels}, stale joins ${found.staleJoins}, outbox left ${found.outbox}; ` +
+      `refused ${stats.refused}, retried ${stats.retries}, unacknowledged ${stats.gaveUp}, ` +
+      `5xx ${stats.serverErrors.length}, crashes ${crashes.length}`;
+    if (stats.serverErrors.length > 0)
+      log(`chaos: 5xx seen: ${stats.serverErrors.slice(0, 5).join('\n')}`);
+    if (crashes.length > 0) log(`chaos: crashes: ${crashes.join('\n')}`);
+    return { ok, summary, discrepancies: found };
+  } finally {
+    await Promise.all(all.map((a) => a.stop()));
+    await Promise.all([db.drop(), vhost.drop(), es.drop()]);
+  }
+}
