@@ -163,6 +163,16 @@ export async function createQueryService(
       this.set({ queue: 'dead_letter' }, d.deadLetters);
     },
   });
+  if (projector) {
+    new Gauge({
+      name: 'projector_active_partitions',
+      help: 'Partitions this instance is the active consumer of (docs/scaling.md)',
+      registers: [metrics],
+      collect() {
+        this.set(projector.activePartitions.length);
+      },
+    });
+  }
 
   const knex: Knex = createKnex(config.mysqlUrl, { poolMax: 2 });
   const rebuilder = new Rebuilder({
