@@ -7,12 +7,7 @@
  *   npx tsx tools/bench/outbox-relay.ts [events=20000] [streams=500]
  *   BENCH_PHASES=many,hot,steady (default: all three)
  */
-import {
-  ConfirmPublisher,
-  connectAmqp,
-  declareConsumerQueue,
-  declareEventTopology,
-} from '@cqrs/amqp';
+import { ConfirmPublisher, connectAmqp, declareConsumerQueue } from '@cqrs/amqp';
 import { createKnex, migrate } from '@cqrs/event-store';
 import {
   interleavedEvents,
@@ -46,9 +41,9 @@ async function main(): Promise<void> {
     url: vhost.url,
     name: 'bench',
     logger,
+    eventsExchange: EXCHANGE,
     setup: async (m) => {
       const ch = await m.createChannel();
-      await declareEventTopology(ch, EXCHANGE);
       await declareConsumerQueue(ch, {
         queue: 'bench',
         eventsExchange: EXCHANGE,

@@ -1,4 +1,4 @@
-import { connectAmqp, declareEventTopology, declarePartitionedQueues } from '@cqrs/amqp';
+import { connectAmqp, declarePartitionedQueues } from '@cqrs/amqp';
 import { eventMessageProperties } from '@cqrs/core';
 import { createKnex, headPosition, readAll, toOutboxMessage } from '@cqrs/event-store';
 import {
@@ -105,11 +105,7 @@ export const r4: Benchmark = {
       url: vhost.url,
       name: 'bench-projector',
       logger,
-      setup: async (model) => {
-        const ch = await model.createChannel();
-        await declareEventTopology(ch, EXCHANGE);
-        await ch.close();
-      },
+      eventsExchange: EXCHANGE,
     });
     ctx.defer(() => conn.close());
     await conn.waitForConnect();

@@ -1,4 +1,4 @@
-import { ConfirmPublisher, connectAmqp, declareEventTopology } from '@cqrs/amqp';
+import { ConfirmPublisher, connectAmqp } from '@cqrs/amqp';
 import { createKnex, migrate } from '@cqrs/event-store';
 import { createHttpServer, type HttpServer } from '@cqrs/http';
 import { createRelayMetrics, MySqlLeaderLock, OutboxRelay, outboxStats } from '@cqrs/outbox';
@@ -43,11 +43,7 @@ export async function createRelayService(config: RelayConfig, log: Logger): Prom
     url: config.amqpUrl,
     name: `outbox-relay pid ${process.pid}`,
     logger: log,
-    setup: async (model) => {
-      const ch = await model.createChannel();
-      await declareEventTopology(ch, exchange);
-      await ch.close();
-    },
+    eventsExchange: exchange,
   });
   const lock = new MySqlLeaderLock({
     url: config.mysqlUrl,

@@ -1,4 +1,4 @@
-import { connectAmqp, declareEventTopology, type AmqpConnection } from '@cqrs/amqp';
+import { connectAmqp, type AmqpConnection } from '@cqrs/amqp';
 import { createKnex, migrate, MySqlEventStore } from '@cqrs/event-store';
 import { interleavedEvents, recordEvents, seedOutbox, type Recorder } from '@cqrs/outbox';
 import {
@@ -105,11 +105,7 @@ describe('outbox-relay processes (kill -9, standby takeover)', () => {
       url: vhost.url,
       name: 'relay-e2e-recorder',
       logger,
-      setup: async (model) => {
-        const ch = await model.createChannel();
-        await declareEventTopology(ch, EXCHANGE);
-        await ch.close();
-      },
+      eventsExchange: EXCHANGE,
     });
     await conn.waitForConnect();
     recorder = await recordEvents(conn, EXCHANGE, 'recorder', logger);

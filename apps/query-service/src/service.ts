@@ -1,6 +1,5 @@
 import {
   connectAmqp,
-  declareEventTopology,
   partitionedQueueDepths,
   type AmqpConnection,
   type PartitionedQueues,
@@ -84,14 +83,7 @@ export async function createQueryService(
     url: config.amqpUrl,
     name: `query-service${config.roles.projector ? '' : ' (api)'}`,
     logger: log,
-    setup: async (model) => {
-      const channel = await model.createChannel();
-      try {
-        await declareEventTopology(channel, config.eventsExchange);
-      } finally {
-        await channel.close();
-      }
-    },
+    eventsExchange: config.eventsExchange,
   });
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });

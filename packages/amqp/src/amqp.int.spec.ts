@@ -7,7 +7,6 @@ import {
   connectAmqp,
   DEAD_LETTER_HEADERS,
   deadLetterQueueName,
-  declareEventTopology,
   replayDeadLetters,
   startConsumer,
   type AmqpConnection,
@@ -31,11 +30,7 @@ describe('amqp: recovering connection, confirm publisher, consumer', () => {
       url: vhost.url,
       name: 'amqp-test',
       logger,
-      setup: async (model) => {
-        const ch = await model.createChannel();
-        await declareEventTopology(ch, EXCHANGE);
-        await ch.close();
-      },
+      eventsExchange: EXCHANGE,
     });
     await conn.waitForConnect();
     publisher = new ConfirmPublisher(conn, { logger, maxInFlight: 16 });

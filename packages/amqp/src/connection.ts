@@ -6,6 +6,7 @@ import {
   type RecoveringChannelModel,
 } from 'amqplib';
 import type { Logger } from 'pino';
+import { declareEventTopology } from './topology';
 
 export interface AmqpConnectionOptions {
   /** `amqp://user:pass@host:port/vhost`. */
@@ -18,6 +19,11 @@ export interface AmqpConnectionOptions {
    * When it throws, the connection is dropped and retried with backoff.
    */
   readonly setup?: (model: ChannelModel) => Promise<void>;
+  /**
+   * The events topic exchange: when given, the event topology (`declareEventTopology`) is
+   * declared on every (re)connect, before `setup`.
+   */
+  readonly eventsExchange?: string;
   /** Heartbeat in seconds (default 10): how fast a silent broker is noticed. */
   readonly heartbeatSeconds?: number;
   readonly reconnectInitialDelayMs?: number;
@@ -49,6 +55,7 @@ export interface AmqpConnection {
  */
 export async function connectAmqp(opts: AmqpConnectionOptions): Promise<AmqpConnection> {
   const log = opts.logger.child({ component: 'amqp', connection: opts.name });
+  const setup = withEventTopology(opts.eventsExchange, opts.setup);
   const model: RecoveringChannelModel = await connect(
     withHeartbeat(opts.url, opts.heartbeatSeconds),
     {
@@ -60,7 +67,7 @@ export async function connectAmqp(opts: AmqpConnectionOptions): Promise<AmqpConn
         maxDelay: opts.reconnectMaxDelayMs ?? 5000,
         maxRetries: Infinity,
         waitForConnect: false,
-        ...(opts.setup ? { setup: opts.setup } : {}),
+        ...(setup ? { setup } : {}),
       },
     },
   );
@@ -108,4 +115,20 @@ function withHeartbeat(url: string, seconds = 10): string {
   const u = new URL(url);
   if (!u.searchParams.has('heartbeat')) u.searchParams.set('heartbeat', String(seconds));
   return u.toString();
+}
+
+function withEventTopology(
+  exchange: string | undefined,
+  setup: AmqpConnectionOptions['setup'],
+): AmqpConnectionOptions['setup'] {
+  if (exchange === undefined) return setup;
+  return async (model) => {
+    const channel = await model.createChannel();
+    try {
+      await declareEventTopology(channel, exchange);
+    } finally {
+      await channel.close();
+    }
+    await setup?.(model);
+  };
 }

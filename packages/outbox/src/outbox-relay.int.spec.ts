@@ -1,9 +1,4 @@
-import {
-  ConfirmPublisher,
-  connectAmqp,
-  declareEventTopology,
-  type AmqpConnection,
-} from '@cqrs/amqp';
+import { ConfirmPublisher, connectAmqp, type AmqpConnection } from '@cqrs/amqp';
 import { createKnex, migrate } from '@cqrs/event-store';
 import {
   createTestDatabase,
@@ -43,11 +38,7 @@ describe('OutboxRelay on MariaDB and RabbitMQ', () => {
       url: vhost.url,
       name: 'relay-test',
       logger,
-      setup: async (model) => {
-        const ch = await model.createChannel();
-        await declareEventTopology(ch, EXCHANGE);
-        await ch.close();
-      },
+      eventsExchange: EXCHANGE,
     });
     await conn.waitForConnect();
     recorder = await recordEvents(conn, EXCHANGE, 'recorder', logger);
