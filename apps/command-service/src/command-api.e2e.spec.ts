@@ -502,6 +502,25 @@ describe('command API', () => {
       expect(365 * 10_000_000_000_000).toBeLessThan(Number.MAX_SAFE_INTEGER);
     });
 
+    it('refuses an absurd stay (0000-01-01 to 9999-12-31) with a 400 and writes nothing', async () => {
+      const before = await eventCount();
+      const body = expectProblem(
+        await send('/commands/reservation/res-absurd', {
+          type: 'PlaceReservation',
+          data: {
+            customerId: 'c-1',
+            roomId: 'r-101',
+            checkIn: '0000-01-01',
+            checkOut: '9999-12-31',
+            guests: 1,
+          },
+        }),
+        400,
+      );
+      expect(body.detail).toContain('checkOut');
+      expect(await eventCount()).toBe(before);
+    });
+
     it('refuses a JSON body in another charset (415) and writes nothing', async () => {
       const before = await eventCount();
       const res = await service.app.inject({
