@@ -31,9 +31,9 @@ const ourServices = () =>
 
 // 1. Dependencies.
 if (!existsSync(tsx)) {
-  // `npm install` keeps the locked versions; .ci/run says why not `npm ci`.
-  say('installing dependencies (npm install)');
-  runOrExit('npm', ['install', '--no-audit', '--no-fund'], 'npm install');
+  // `npm ci`: exactly the lockfile, which it never rewrites - a fresh clone stays clean.
+  say('installing dependencies (npm ci)');
+  runOrExit('npm', ['ci', '--no-audit', '--no-fund'], 'npm ci');
 }
 
 // 2. Stack: remember what was ours before, so that we stop only what this run starts.
