@@ -16,6 +16,8 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   entrypoint?: string[];
   volumes?: string[];
+  profiles?: string[];
+  deploy?: { replicas?: number };
 }
 
 const compose = parse(read('docker/compose.yml'), { merge: true }) as {
@@ -29,6 +31,18 @@ const apps = {
 } as const;
 
 describe('docker/compose.yml', () => {
+  it('runs more instances of every app under the scale profile, without host ports', () => {
+    for (const app of Object.keys(apps)) {
+      const replica = services[`${app}-replica`];
+      expect(replica?.profiles).toEqual(['scale']);
+      expect(replica?.environment).toEqual({ ...services[app]?.environment, APP: app });
+      expect(replica?.build).toEqual(services[app]?.build);
+      expect(replica?.deploy?.replicas).toBeGreaterThanOrEqual(1);
+      expect(replica?.ports).toBeUndefined();
+    }
+    expect(services['query-service']?.environment?.PROJECTOR_PARTITIONS).toBe('4');
+  });
+
   it('runs MySQL 8.4, RabbitMQ with management, and Elasticsearch + Kibana of the tested version', () => {
     expect(services.mysql?.image).toBe('mysql:8.4');
     expect(services.rabbitmq?.image).toMatch(/^rabbitmq:3\.\d+-management$/);
