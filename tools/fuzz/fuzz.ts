@@ -33,7 +33,8 @@ export interface FuzzReport {
 const ADMIN_TOKEN = 'fuzz-admin';
 
 /**
- * What every answer must be: no 5xx (504 only for a consistency wait that timed out), every
+ * What every answer must be: no 5xx (504 only for a consistency wait that timed out, 503 only
+ * from /health about a failing dependency), every
  * error a problem+json body whose `status` is the response's. Returns what is wrong, or
  * undefined.
  */
@@ -41,6 +42,9 @@ export function verdict(req: FuzzRequest, res: RawResponse): string | undefined 
   if (!Number.isFinite(res.status)) return 'no HTTP status line';
   if (res.trailing > 0) return `${res.trailing} bytes after the response`;
   const waited = req.headers.some(([n]) => n.toLowerCase() === 'x-consistency-token');
+  // /health answers 503 with its own body when a dependency fails (e.g. Elasticsearch red):
+  // the documented answer about the services, not about the request.
+  if (res.status === 503 && req.target.split('?')[0] === '/health') return undefined;
   if (res.status >= 500 && !(res.status === 504 && waited)) return `status ${res.status}`;
   if (res.status < 400 || req.method === 'HEAD') return undefined;
   const type = res.headers['content-type'] ?? '';
