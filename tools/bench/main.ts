@@ -10,6 +10,7 @@ import { Progress, formatSeconds } from './progress';
 import { r1 } from './r1-commands';
 import { r3 } from './r3-relay';
 import { r4, rebuild } from './r4-search';
+import { r4Scale } from './r4-scale';
 import { r5 } from './r5-http';
 import { formatTable, writeReport } from './report';
 
@@ -18,7 +19,17 @@ import { formatTable, writeReport } from './report';
  * our path and its raw baseline alternating in rounds; prints a table and writes
  * bench-results/latest.json (+ a timestamped copy). See docs/performance.md.
  */
-const benchmarks: readonly Benchmark[] = [r1, r5, r3, r4, freshness, rebuild, peerEvtstore, memory];
+const benchmarks: readonly Benchmark[] = [
+  r1,
+  r5,
+  r3,
+  r4,
+  r4Scale,
+  freshness,
+  rebuild,
+  peerEvtstore,
+  memory,
+];
 
 interface Args {
   readonly quick: boolean;
