@@ -1,3 +1,5 @@
+import { StatusLine } from '@cqrs/stack';
+
 /**
  * The bench's progress line: which benchmark and round runs, how many operations it has done,
  * their rate, and the ETA of the whole run (from each benchmark's planned duration, corrected
@@ -5,13 +7,12 @@
  * a line every few seconds.
  */
 export class Progress {
-  private readonly tty = process.stderr.isTTY === true;
+  private readonly line = new StatusLine(250, 5000);
   private readonly runStarted = Date.now();
   private benchIndex = -1;
   private benchStarted = Date.now();
   private phaseLabel = '';
   private phaseStarted = Date.now();
-  private lastPrint = 0;
   private plannedDone = 0;
 
   constructor(
@@ -35,22 +36,21 @@ export class Progress {
 
   /** `count` operations done in the current phase. */
   tick(count: number, force = false): void {
-    const now = Date.now();
-    if (!force && now - this.lastPrint < (this.tty ? 250 : 5000)) return;
-    this.lastPrint = now;
-    const secs = Math.max((now - this.phaseStarted) / 1000, 0.001);
-    const name = this.names[this.benchIndex] ?? '';
-    const line =
-      `[${this.benchIndex + 1}/${this.names.length}] ${name}: ${this.phaseLabel}` +
-      (count > 0 ? `  ${count} ops  ${Math.round(count / secs)}/s` : '') +
-      `  ETA ${formatSeconds(this.etaSeconds(now))}`;
-    if (this.tty) process.stderr.write(`\r\x1b[K${line}`);
-    else process.stderr.write(`${line}\n`);
+    this.line.draw(() => {
+      const now = Date.now();
+      const secs = Math.max((now - this.phaseStarted) / 1000, 0.001);
+      const name = this.names[this.benchIndex] ?? '';
+      return (
+        `[${this.benchIndex + 1}/${this.names.length}] ${name}: ${this.phaseLabel}` +
+        (count > 0 ? `  ${count} ops  ${Math.round(count / secs)}/s` : '') +
+        `  ETA ${formatSeconds(this.etaSeconds(now))}`
+      );
+    }, force);
   }
 
   /** Ends the line (before printing anything else on a TTY). */
   clear(): void {
-    if (this.tty) process.stderr.write('\r\x1b[K');
+    this.line.clear();
   }
 
   private etaSeconds(now: number): number {

@@ -90,18 +90,16 @@ function mavenCopy(zip: string, downloads: string): Promise<void> {
       n.toFixed(1),
     );
     let out = '';
-    let total: number | undefined;
     let done = 0;
     const onData = (d: Buffer) => {
       const text = d.toString();
       out = (out + text).slice(-4000);
       for (const m of text.matchAll(/(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?) (kB|MB)/g)) {
         const scale = m[3] === 'kB' ? 1 / 1000 : 1;
+        // Each progress line names the file being fetched now: the small .pom comes before
+        // the zip, so the total is the one of this line, never the first one seen.
         done = Number(m[1]) * scale;
-        if (!total) {
-          total = Number(m[2]) * scale;
-          progress.setTotal(total);
-        }
+        progress.setTotal(Number(m[2]) * scale);
         progress.update(done);
       }
     };

@@ -2,4 +2,4 @@ export { stackEnv, stackUp, stackDown, stackStatus } from './stack';
 export { fetchManagement, managementUrl } from './rabbitmq';
 export { ES_VERSION } from './elasticsearch';
 export type { ServiceName, StartedService } from './state';
-export { ProgressLine } from './progress';
+export { ProgressLine, StatusLine } from './progress';

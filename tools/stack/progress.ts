@@ -1,11 +1,44 @@
 /**
- * A single progress line with count, rate and ETA, redrawn in place on a TTY and printed
- * every few seconds otherwise (so CI logs stay readable).
+ * One status line on stderr: redrawn in place on a TTY (at most every `ttyEveryMs`), printed
+ * as a new line every `logEveryMs` otherwise, so CI logs stay readable. The local stack's
+ * download, the demo seeder and the benchmarks all draw their progress with it.
+ */
+export class StatusLine {
+  private lastPrint = 0;
+  private readonly tty = process.stderr.isTTY === true;
+
+  constructor(
+    private readonly ttyEveryMs = 200,
+    private readonly logEveryMs = 3000,
+  ) {}
+
+  /** Draws `line()` unless one was drawn too recently (`force` draws anyway). */
+  draw(line: () => string, force = false): void {
+    const now = Date.now();
+    if (!force && now - this.lastPrint < (this.tty ? this.ttyEveryMs : this.logEveryMs)) return;
+    this.lastPrint = now;
+    if (this.tty) process.stderr.write(`\r\x1b[K${line()}`);
+    else process.stderr.write(`${line()}\n`);
+  }
+
+  /** Ends the line on a TTY (before anything else is printed). */
+  end(): void {
+    if (this.tty) process.stderr.write('\n');
+  }
+
+  /** Erases the line on a TTY. */
+  clear(): void {
+    if (this.tty) process.stderr.write('\r\x1b[K');
+  }
+}
+
+/**
+ * Count, rate and - when the total is known - percentage and ETA. A total that is unknown,
+ * zero or already exceeded (a size announced for another file) shows no percentage.
  */
 export class ProgressLine {
   private readonly started = Date.now();
-  private lastPrint = 0;
-  private readonly tty = process.stderr.isTTY === true;
+  private readonly line = new StatusLine();
 
   constructor(
     private readonly label: string,
@@ -19,25 +52,24 @@ export class ProgressLine {
   }
 
   update(done: number, force = false): void {
-    const now = Date.now();
-    if (!force && now - this.lastPrint < (this.tty ? 200 : 3000)) return;
-    this.lastPrint = now;
-    const secs = Math.max((now - this.started) / 1000, 0.001);
-    const rate = done / secs;
-    const parts = [
-      `${this.label}: ${this.format(done)}${this.total ? `/${this.format(this.total)}` : ''}${this.unit}`,
-    ];
-    if (this.total) parts.push(`${((100 * done) / this.total).toFixed(0)}%`);
-    parts.push(`${this.format(rate)}${this.unit}/s`);
-    if (this.total && rate > 0)
-      parts.push(`ETA ${Math.max(0, Math.ceil((this.total - done) / rate))}s`);
-    const line = parts.join('  ');
-    if (this.tty) process.stderr.write(`\r\x1b[K${line}`);
-    else process.stderr.write(`${line}\n`);
+    this.line.draw(() => this.describe(done), force);
   }
 
   done(done: number): void {
     this.update(done, true);
-    if (this.tty) process.stderr.write('\n');
+    this.line.end();
+  }
+
+  private describe(done: number): string {
+    const secs = Math.max((Date.now() - this.started) / 1000, 0.001);
+    const rate = done / secs;
+    const total = this.total !== undefined && this.total > 0 && done <= this.total ? this.total : 0;
+    const parts = [
+      `${this.label}: ${this.format(done)}${total ? `/${this.format(total)}` : ''}${this.unit}`,
+    ];
+    if (total) parts.push(`${((100 * done) / total).toFixed(0)}%`);
+    parts.push(`${this.format(rate)}${this.unit}/s`);
+    if (total && rate > 0) parts.push(`ETA ${Math.max(0, Math.ceil((total - done) / rate))}s`);
+    return parts.join('  ');
   }
 }
