@@ -2,6 +2,7 @@ import type { ReadModel } from '@cqrs/search';
 import { customersModel } from './customers';
 import { eventLogModel } from './event-log';
 import { reservationsModel } from './reservations';
+import { roomAvailabilityModel } from './room-availability';
 import { roomsModel } from './rooms';
 
 /**
@@ -13,4 +14,5 @@ export const readModels: readonly ReadModel[] = [
   customersModel,
   roomsModel,
   reservationsModel,
+  roomAvailabilityModel,
 ];

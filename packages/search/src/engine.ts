@@ -394,7 +394,7 @@ export class ProjectionEngine {
     const ids: string[] = [];
     for (const [id, w] of written) {
       for (const [field, values] of wanted) {
-        if (values.has(fieldValue(w.doc, field))) {
+        if (fieldValues(w.doc, field).some((v) => values.has(v))) {
           ids.push(id);
           break;
         }
@@ -513,18 +513,20 @@ class FieldIndex {
   add(id: string, doc: object | undefined): void {
     if (!doc) return;
     for (const [field, values] of this.fields) {
-      const value = fieldValue(doc, field);
-      if (value === undefined || value === null) continue;
-      let ids = values.get(value);
-      if (!ids) values.set(value, (ids = new Set()));
-      ids.add(id);
+      for (const value of fieldValues(doc, field)) {
+        let ids = values.get(value);
+        if (!ids) values.set(value, (ids = new Set()));
+        ids.add(id);
+      }
     }
   }
 
   replace(id: string, before: object | undefined, after: object): void {
     if (this.fields.size === 0) return;
     if (before) {
-      for (const [field, values] of this.fields) values.get(fieldValue(before, field))?.delete(id);
+      for (const [field, values] of this.fields) {
+        for (const value of fieldValues(before, field)) values.get(value)?.delete(id);
+      }
     }
     this.add(id, after);
   }
@@ -543,6 +545,16 @@ export function fieldValue(doc: object, field: string): unknown {
     v = (v as Record<string, unknown>)[key];
   }
   return v;
+}
+
+/**
+ * The values a `{ field, value }` target matches, as a `term` query does: each element of a
+ * keyword array, or the one value (none when absent).
+ */
+function fieldValues(doc: object, field: string): readonly unknown[] {
+  const v = fieldValue(doc, field);
+  if (v === undefined || v === null) return [];
+  return Array.isArray(v) ? v : [v];
 }
 
 export function sleep(ms: number): Promise<void> {

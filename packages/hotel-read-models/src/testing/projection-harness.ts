@@ -15,7 +15,7 @@ export function run<T extends object>(
         'id' in target
           ? [target.id]
           : [...docs.entries()]
-              .filter(([, d]) => path(d, target.field) === target.value)
+              .filter(([, d]) => matches(path(d, target.field), target.value))
               .map(([id]) => id);
       for (const id of ids) {
         const next = projection.evolve(docs.get(id), event, ctx(id));
@@ -24,6 +24,11 @@ export function run<T extends object>(
     }
   }
   return docs;
+}
+
+/** A keyword field matches a value as Elasticsearch's `term` does: equal, or an element of it. */
+function matches(field: unknown, value: string): boolean {
+  return Array.isArray(field) ? field.includes(value) : field === value;
 }
 
 function path(doc: object, field: string): unknown {

@@ -130,8 +130,8 @@ export interface SearchRouteOptions<
   readonly filters: F;
   /** The Elasticsearch request the parameters stand for (see `PageQuery`). */
   readonly search: (filters: Static<F>) => PageQuery;
-  /** The answer to one page, e.g. `listOf(page, view)` plus facets. */
-  readonly answer: (page: Page<TDoc>) => Static<R>;
+  /** The answer to one page, e.g. `listOf(page, view)` plus facets (`filters` as asked). */
+  readonly answer: (page: Page<TDoc>, filters: Static<F>) => Static<R>;
 }
 
 /** `GET <path>`: a cursor-paged search of a read model. */
@@ -163,7 +163,7 @@ export function searchRoute<F extends TObject, TDoc, R extends TSchema>(
         { size, cursor },
         route.search(filters as Static<F>),
       );
-      return route.answer(page);
+      return route.answer(page, filters as Static<F>);
     },
   );
 }
