@@ -12,6 +12,7 @@ import { r3 } from './r3-relay';
 import { r4, rebuild } from './r4-search';
 import { r4Scale } from './r4-scale';
 import { r5 } from './r5-http';
+import { roomCalendar } from './room-calendar';
 import { formatTable, writeReport } from './report';
 
 /**
@@ -21,6 +22,7 @@ import { formatTable, writeReport } from './report';
  */
 const benchmarks: readonly Benchmark[] = [
   r1,
+  roomCalendar,
   r5,
   r3,
   r4,
