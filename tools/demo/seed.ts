@@ -174,11 +174,15 @@ export function buildDataset(customers: number, reservations: number): Cmd[][] {
   });
   const place: Cmd[] = [];
   const lifecycle: Cmd[][] = [[], [], []];
+  const nextFreeDay = new Map<string, number>();
   for (let i = 1; i <= reservations; i++) {
     const id = `res-${pad(i, 5)}`;
     const room = r.pick(rooms);
-    const day = new Date(Date.UTC(2026, 11, 1) + r.int(0, 180) * 86_400_000);
+    // Stays of one room follow each other (the room calendar refuses overlaps, 422).
+    const start = (nextFreeDay.get(room.id) ?? 0) + r.int(0, 3);
+    const day = new Date(Date.UTC(2026, 11, 1) + start * 86_400_000);
     const nights = r.int(1, 7);
+    nextFreeDay.set(room.id, start + nights);
     const out = new Date(day.getTime() + nights * 86_400_000);
     const iso = (d: Date) => d.toISOString().slice(0, 10);
     place.push({
