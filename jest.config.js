@@ -14,6 +14,8 @@ const packages = [
   'hotel-read-models',
   'http',
   'telemetry',
+  'instances',
+  'console',
 ];
 
 /** @type {Config} */

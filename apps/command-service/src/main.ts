@@ -1,6 +1,7 @@
 import { commonEnv, int, optionalStr, port, readConfig } from '@cqrs/core';
 import { startTracing } from '@cqrs/telemetry';
 import { createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
+import { startHeartbeat } from '@cqrs/instances';
 import { hotelAggregates } from '@cqrs/hotel';
 import { createCommandService } from './service';
 
@@ -37,7 +38,14 @@ async function main(): Promise<void> {
       hotelAggregates,
       log,
     );
+    const instance = startHeartbeat({
+      app: 'command-service',
+      mysqlUrl: config.mysqlUrl,
+      port: config.port,
+      logger: log,
+    });
     onShutdown(log, [
+      ['instance', () => instance.stop()],
       ['command-service', () => service.close()],
       ['tracing', () => tracing.shutdown()],
     ]);

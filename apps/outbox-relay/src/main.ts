@@ -1,6 +1,7 @@
 import { commonEnv, int, optionalStr, port, readConfig } from '@cqrs/core';
 import { startTracing } from '@cqrs/telemetry';
 import { createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
+import { startHeartbeat } from '@cqrs/instances';
 import { createRelayService } from './relay-service';
 
 /** Composition root of the relay worker; it serves /health and /metrics on RELAY_PORT. */
@@ -28,7 +29,15 @@ async function main(): Promise<void> {
       purgeBatchSize: int('OUTBOX_PURGE_BATCH_SIZE', 1000, 1, 100_000),
     });
     const service = await createRelayService(config, log);
+    const instance = startHeartbeat({
+      app: 'outbox-relay',
+      mysqlUrl: config.mysqlUrl,
+      port: config.port,
+      role: service.role,
+      logger: log,
+    });
     onShutdown(log, [
+      ['instance', () => instance.stop()],
       ['outbox-relay', () => service.close()],
       ['tracing', () => tracing.shutdown()],
     ]);

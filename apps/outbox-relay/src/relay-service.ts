@@ -27,6 +27,8 @@ export interface RelayConfig {
 
 export interface RelayService {
   readonly app: HttpServer;
+  /** `leader` while this process holds the relay lock, else `standby`. */
+  role(): 'leader' | 'standby';
   /** Stops publishing (the current pass completes), hands the lock over, closes everything. */
   close(): Promise<void>;
 }
@@ -93,6 +95,7 @@ export async function createRelayService(config: RelayConfig, log: Logger): Prom
 
   return {
     app,
+    role: () => (lock.isLeader ? 'leader' : 'standby'),
     async close() {
       await relay.stop();
       await lock.stop();

@@ -1,6 +1,7 @@
 import { commonEnv, int, oneOf, optionalStr, port, readConfig } from '@cqrs/core';
 import { startTracing } from '@cqrs/telemetry';
 import { createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
+import { startHeartbeat } from '@cqrs/instances';
 import { createQueryService } from './service';
 
 /** Composition root of the query side: projector and search API, together or apart. */
@@ -37,7 +38,15 @@ async function main(): Promise<void> {
       },
       log,
     );
+    const instance = startHeartbeat({
+      app: 'query-service',
+      mysqlUrl: config.mysqlUrl,
+      port: config.port,
+      role: () => config.roles,
+      logger: log,
+    });
     onShutdown(log, [
+      ['instance', () => instance.stop()],
       ['query-service', () => service.close()],
       ['tracing', () => tracing.shutdown()],
     ]);

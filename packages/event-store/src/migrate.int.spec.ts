@@ -21,6 +21,7 @@ describe('migrate', () => {
         'claims',
         'deadlines',
         'events',
+        'instances',
         'idempotency_keys',
         'outbox',
         'snapshots',
@@ -35,6 +36,7 @@ describe('migrate', () => {
       '003_snapshots',
       '004_outbox_parked',
       '005_claims_and_deadlines',
+      '006_instances',
     ]);
   });
 });

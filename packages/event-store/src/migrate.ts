@@ -4,6 +4,7 @@ import * as m002 from './migrations/002_idempotency_keys';
 import * as m003 from './migrations/003_snapshots';
 import * as m004 from './migrations/004_outbox_parked';
 import * as m005 from './migrations/005_claims_and_deadlines';
+import * as m006 from './migrations/006_instances';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -17,6 +18,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['003_snapshots', m003],
   ['004_outbox_parked', m004],
   ['005_claims_and_deadlines', m005],
+  ['006_instances', m006],
 ];
 
 const source: Knex.MigrationSource<readonly [string, Migration]> = {
