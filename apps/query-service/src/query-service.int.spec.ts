@@ -431,6 +431,35 @@ describe('query service (RabbitMQ + Elasticsearch + MySQL)', () => {
     expect((await get('/admin/dead-letters')).statusCode).toBe(401);
     const metrics = (await get('/metrics')).body;
     expect(metrics).toMatch(/projector_events_total\{outcome="dead_lettered"[^}]*\} 2/);
+
+    // The garbage is discarded, the poison event sent back (and dead-lettered again: its
+    // cause is still there); both by message id, each a 404 once it is gone.
+    const discard = await service.app.inject({
+      method: 'DELETE',
+      url: '/admin/dead-letters/garbage',
+      headers: admin,
+    });
+    expect(discard.json()).toEqual({ discarded: 1 });
+    const again = await service.app.inject({
+      method: 'DELETE',
+      url: '/admin/dead-letters/garbage',
+      headers: admin,
+    });
+    expect(again.statusCode).toBe(404);
+    const poisonId = dead.deadLetters.find((d) => d.reason.includes('r-5'))!.messageId;
+    const replay = await service.app.inject({
+      method: 'POST',
+      url: `/admin/dead-letters/${poisonId}/replay`,
+      headers: admin,
+    });
+    expect(replay.json()).toEqual({ replayed: 1 });
+    const back = await waitUntil('the poison event dead-lettered again', async () => {
+      const body = (await get('/admin/dead-letters', admin)).json() as {
+        deadLetters: { messageId: string }[];
+      };
+      return body.deadLetters.length === 1 ? body.deadLetters : undefined;
+    });
+    expect(back[0]!.messageId).toBe(poisonId);
   });
 
   it('rebuilds a read model while events keep flowing: reads never fail, nothing is lost', async () => {

@@ -8,6 +8,8 @@ import {
   DEAD_LETTER_HEADERS,
   deadLetterQueueName,
   replayDeadLetters,
+  replayDeadLetter,
+  discardDeadLetter,
   startConsumer,
   type AmqpConnection,
   type Consumer,
@@ -151,6 +153,30 @@ describe('amqp: recovering connection, confirm publisher, consumer', () => {
     expect(await replayDeadLetters(conn, 'poison')).toBe(2);
     await waitUntil('replayed and handled', () => calls.get('always-fails') === 4);
     await waitUntil('dlq empty', async () => (await ch.checkQueue(dlq)).messageCount === 0);
+    await ch.close();
+  });
+
+  it('replays or discards one dead letter by message id, leaving the others in place', async () => {
+    let healed = false;
+    const handled: string[] = [];
+    await consume('one-by-one', async (msg) => {
+      if (!healed) throw new ValidationError('not yet');
+      handled.push(msg.properties.messageId as string);
+    });
+    for (const id of ['m-1', 'm-2', 'm-3']) await publish('one-by-one.Happened', { id }, id);
+    const ch = await conn.createChannel();
+    const dlq = deadLetterQueueName('one-by-one');
+    await waitUntil('dead-lettered', async () => (await ch.checkQueue(dlq)).messageCount === 3);
+    healed = true;
+
+    expect(await discardDeadLetter(conn, 'one-by-one', 'm-2')).toBe(true);
+    expect(await discardDeadLetter(conn, 'one-by-one', 'm-2')).toBe(false);
+    expect(await replayDeadLetter(conn, 'one-by-one', 'm-3')).toBe(true);
+    await waitUntil('m-3 handled', () => handled.includes('m-3'));
+    await waitUntil('m-1 left', async () => (await ch.checkQueue(dlq)).messageCount === 1);
+    const left = await ch.get(dlq, { noAck: false });
+    expect(left && left.properties.messageId).toBe('m-1');
+    expect(handled).toEqual(['m-3']);
     await ch.close();
   });
 

@@ -26,5 +26,5 @@ export {
   type HandlerContext,
   type MessageHandler,
 } from './consumer';
-export { replayDeadLetters } from './dead-letters';
+export { replayDeadLetters, replayDeadLetter, discardDeadLetter } from './dead-letters';
 export { backoffDelay, sleep, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';

@@ -1,5 +1,10 @@
 import type { AmqpConnection, PartitionedQueues } from '@cqrs/amqp';
-import { partitionedQueueDepths, replayDeadLetters } from '@cqrs/amqp';
+import {
+  discardDeadLetter,
+  partitionedQueueDepths,
+  replayDeadLetter,
+  replayDeadLetters,
+} from '@cqrs/amqp';
 import { NotFoundError } from '@cqrs/core';
 import { requireAdmin, type HttpServer } from '@cqrs/http';
 import {
@@ -11,6 +16,7 @@ import {
 } from '@cqrs/search';
 import type { Client } from '@elastic/elasticsearch';
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 
 export interface AdminContext {
   readonly client: Client;
@@ -26,10 +32,33 @@ export interface AdminContext {
 }
 
 const NameParams = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9-]{0,63}$' }) });
+const MessageParams = Type.Object({
+  messageId: Type.String({ minLength: 1, maxLength: 255 }),
+});
 const Limit = Type.Object(
   { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) },
   { additionalProperties: false },
 );
+
+/**
+ * Audit line for an action that changes something (who, when, what): the operator named in
+ * `X-Operator` (the console sends it), the client's address and the request id.
+ */
+function audit(request: FastifyRequest, action: string, details: Record<string, unknown>): void {
+  const operator = request.headers['x-operator'];
+  request.log.info(
+    {
+      audit: {
+        action,
+        operator: typeof operator === 'string' ? operator.slice(0, 100) : null,
+        ip: request.ip,
+        at: new Date().toISOString(),
+        ...details,
+      },
+    },
+    `audit: ${action}`,
+  );
+}
 
 export function adminRoutes(ctx: AdminContext) {
   return async (app: HttpServer): Promise<void> => {
@@ -85,6 +114,7 @@ export function adminRoutes(ctx: AdminContext) {
       },
       async (request, reply) => {
         const { progress } = ctx.rebuilder.start(find(request.params.name));
+        audit(request, 'rebuild', { projection: request.params.name, index: progress.index });
         return reply.status(202).send(progress);
       },
     );
@@ -111,15 +141,59 @@ export function adminRoutes(ctx: AdminContext) {
           querystring: Limit,
         },
       },
-      async (request) => ({
-        replayed: await replayDeadLetters(
+      async (request) => {
+        const replayed = await replayDeadLetters(
           ctx.connection,
           ctx.queues.name,
           request.query.limit ?? 100,
           // Through the hash exchange: back into the partition of each event's stream.
           { exchange: ctx.queues.name },
-        ),
-      }),
+        );
+        audit(request, 'replay-all-dead-letters', { replayed });
+        return { replayed };
+      },
+    );
+
+    app.post(
+      '/admin/dead-letters/:messageId/replay',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Send one dead-lettered event (by message id) back to the projector queue',
+          params: MessageParams,
+        },
+      },
+      async (request) => {
+        const { messageId } = request.params;
+        if (
+          !(await replayDeadLetter(ctx.connection, ctx.queues.name, messageId, {
+            exchange: ctx.queues.name,
+          }))
+        ) {
+          throw new NotFoundError(`No dead letter with message id ${messageId}`);
+        }
+        audit(request, 'replay-dead-letter', { messageId });
+        return { replayed: 1 };
+      },
+    );
+
+    app.delete(
+      '/admin/dead-letters/:messageId',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Discard one dead-lettered event (by message id) for good',
+          params: MessageParams,
+        },
+      },
+      async (request) => {
+        const { messageId } = request.params;
+        if (!(await discardDeadLetter(ctx.connection, ctx.queues.name, messageId))) {
+          throw new NotFoundError(`No dead letter with message id ${messageId}`);
+        }
+        audit(request, 'discard-dead-letter', { messageId });
+        return { discarded: 1 };
+      },
     );
   };
 }
