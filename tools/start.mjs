@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: the whole system in the foreground. Installs dependencies when missing, brings
-// the stack up, migrates, runs command-service, outbox-relay and query-service, waits for their
-// /health, prints the URLs. Ctrl-C (or SIGTERM) stops everything it started and nothing else.
+// the stack up, migrates, runs command-service, outbox-relay, query-service and the operator
+// console, waits for their /health, prints the URLs. Ctrl-C (or SIGTERM) stops everything it started and nothing else.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -15,6 +15,7 @@ const ports = {
   'command-service': Number(env.COMMAND_PORT ?? 3000),
   'query-service': Number(env.QUERY_PORT ?? 3001),
   'outbox-relay': Number(env.RELAY_PORT ?? 3002),
+  console: Number(env.CONSOLE_PORT ?? 3003),
 };
 const say = (m) => console.log(`[start] ${m}`);
 
@@ -55,6 +56,7 @@ for (const [app, port] of Object.entries(ports)) {
       COMMAND_PORT: String(ports['command-service']),
       QUERY_PORT: String(ports['query-service']),
       RELAY_PORT: String(ports['outbox-relay']),
+      CONSOLE_PORT: String(ports.console),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -148,6 +150,7 @@ if (!stopping) {
     command API      http://127.0.0.1:${ports['command-service']}        docs: http://127.0.0.1:${ports['command-service']}/docs
     query API        http://127.0.0.1:${ports['query-service']}        docs: http://127.0.0.1:${ports['query-service']}/docs
     outbox relay     http://127.0.0.1:${ports['outbox-relay']}/health
+    console          http://127.0.0.1:${ports.console}/        ${env.ADMIN_TOKEN ? 'sign in with ADMIN_TOKEN' : '(set ADMIN_TOKEN to use it)'}
     RabbitMQ         http://${mgmt.hostname}:15672 (management UI)
     Elasticsearch    ${env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200'}
   Try: curl -X POST http://127.0.0.1:${ports['command-service']}/commands/customer/c-1 -H 'content-type: application/json' \\

@@ -67,7 +67,7 @@ describe('npm start (whole system)', () => {
   let es: TestIndexPrefix;
   let child: ChildProcess;
   let output = '';
-  const ports = { command: 0, query: 0, relay: 0 };
+  const ports = { command: 0, query: 0, relay: 0, console: 0 };
 
   beforeAll(async () => {
     [db, vhost, es] = await Promise.all([
@@ -78,6 +78,7 @@ describe('npm start (whole system)', () => {
     ports.command = await freePort();
     ports.query = await freePort();
     ports.relay = await freePort();
+    ports.console = await freePort();
     child = spawn('npm', ['start'], {
       cwd: root,
       env: {
@@ -88,6 +89,7 @@ describe('npm start (whole system)', () => {
         COMMAND_PORT: String(ports.command),
         QUERY_PORT: String(ports.query),
         RELAY_PORT: String(ports.relay),
+        CONSOLE_PORT: String(ports.console),
         OTEL_TRACES_EXPORTER: 'console',
         LOG_LEVEL: 'warn',
       },
@@ -110,9 +112,10 @@ describe('npm start (whole system)', () => {
     await Promise.all([db.drop(), vhost.drop(), es.drop()]);
   });
 
-  it('prints the URLs of both APIs and their docs', () => {
+  it('prints the URLs of both APIs, their docs and the console', () => {
     expect(output).toContain(`http://127.0.0.1:${ports.command}/docs`);
     expect(output).toContain(`http://127.0.0.1:${ports.query}/docs`);
+    expect(output).toContain(`console          http://127.0.0.1:${ports.console}/`);
   });
 
   it('shows a command on the query side once its consistency token is presented, on one trace', async () => {
@@ -155,7 +158,7 @@ describe('npm start (whole system)', () => {
 
   it('stops every process it started on SIGTERM', async () => {
     const pids = descendants(child.pid!);
-    expect(pids.length).toBeGreaterThanOrEqual(3);
+    expect(pids.length).toBeGreaterThanOrEqual(4);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

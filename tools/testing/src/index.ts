@@ -10,3 +10,4 @@ export {
   type ContractRoute,
   type OpenApiDocument,
 } from './api-contract';
+export { CHROMIUM, ensureChromium, launchChromium, type TestBrowser } from './chromium';
