@@ -150,7 +150,7 @@ if (!stopping) {
     command API      http://127.0.0.1:${ports['command-service']}        docs: http://127.0.0.1:${ports['command-service']}/docs
     query API        http://127.0.0.1:${ports['query-service']}        docs: http://127.0.0.1:${ports['query-service']}/docs
     outbox relay     http://127.0.0.1:${ports['outbox-relay']}/health
-    console          http://127.0.0.1:${ports.console}/        ${env.ADMIN_TOKEN ? 'sign in with ADMIN_TOKEN' : '(set ADMIN_TOKEN to use it)'}
+    console          http://127.0.0.1:${ports.console}/        (operator console: sign in with ADMIN_TOKEN)
     RabbitMQ         http://${mgmt.hostname}:15672 (management UI)
     Elasticsearch    ${env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200'}
   Try: curl -X POST http://127.0.0.1:${ports['command-service']}/commands/customer/c-1 -H 'content-type: application/json' \\
@@ -167,8 +167,8 @@ if (!stopping) {
         ? '  Commands require the API_TOKEN bearer token.'
         : '  API_TOKEN is unset: anyone who reaches the command API can send commands.',
       env.ADMIN_TOKEN
-        ? '  /admin/* requires the ADMIN_TOKEN bearer token.'
-        : '  ADMIN_TOKEN is unset: the /admin/* endpoints answer 403.',
+        ? '  /admin/* and the console require the ADMIN_TOKEN bearer token.'
+        : '  ADMIN_TOKEN is unset: the /admin/* endpoints and the console answer 403.',
     ].join('\n'),
   );
 }

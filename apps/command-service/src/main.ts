@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     const instance = startHeartbeat({
       app: 'command-service',
       mysqlUrl: config.mysqlUrl,
+      host: config.host,
       port: config.port,
       logger: log,
     });

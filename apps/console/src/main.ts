@@ -14,6 +14,7 @@ async function main(): Promise<void> {
       amqpUrl: commonEnv.amqpUrl,
       indexPrefix: commonEnv.indexPrefix,
       logLevel: commonEnv.logLevel,
+      host: commonEnv.host,
       port: port('CONSOLE_PORT', 3003),
       managementUrl: optionalStr('RABBITMQ_MANAGEMENT_URL'),
       queryUrl: url('QUERY_URL', `http://127.0.0.1:${queryPort}`, ['http', 'https']),
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
     const instance = startHeartbeat({
       app: 'console',
       mysqlUrl: config.mysqlUrl,
+      host: config.host,
       port: config.port,
       logger: log,
     });
@@ -30,7 +32,7 @@ async function main(): Promise<void> {
       ['instance', () => instance.stop()],
       ['console', () => service.close()],
     ]);
-    await service.app.listen({ port: config.port, host: '0.0.0.0' });
+    await service.app.listen({ port: config.port, host: config.host });
   } catch (err) {
     exitOnStartupError(log, err);
   }

@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     const instance = startHeartbeat({
       app: 'outbox-relay',
       mysqlUrl: config.mysqlUrl,
+      host: config.host,
       port: config.port,
       role: service.role,
       logger: log,

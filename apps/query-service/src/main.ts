@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     const instance = startHeartbeat({
       app: 'query-service',
       mysqlUrl: config.mysqlUrl,
+      host: config.host,
       port: config.port,
       role: () => config.roles,
       logger: log,

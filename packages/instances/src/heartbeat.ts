@@ -7,8 +7,12 @@ export interface HeartbeatOptions {
   /** The app's name, e.g. `query-service`. */
   readonly app: string;
   readonly mysqlUrl: string;
-  /** Where the instance serves `/health`: `INSTANCE_URL`, else `http://127.0.0.1:<port>`. */
+  /**
+   * Where the instance serves `/health`: `url`, else `INSTANCE_URL`, else `http://<host>:<port>`
+   * (127.0.0.1 when it listens on every interface).
+   */
   readonly url?: string;
+  readonly host?: string;
   readonly port?: number;
   /** The instance's current role, read at every beat (e.g. the relay's `leader`/`standby`). */
   readonly role?: () => string | undefined;
@@ -39,7 +43,7 @@ export function startHeartbeat(opts: HeartbeatOptions): Heartbeat {
   const url =
     opts.url ??
     process.env.INSTANCE_URL ??
-    (opts.port !== undefined ? `http://127.0.0.1:${opts.port}` : null);
+    (opts.port !== undefined ? `http://${reachable(opts.host)}:${opts.port}` : null);
   let failing = false;
   let stopped = false;
 
@@ -80,4 +84,10 @@ export function startHeartbeat(opts: HeartbeatOptions): Heartbeat {
       await knex.destroy();
     },
   };
+}
+
+/** An address to reach a server listening on `host`: the wildcard ones are reached locally. */
+function reachable(host: string | undefined): string {
+  if (!host || host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
