@@ -3,6 +3,7 @@ import {
   createTestDatabase,
   createTestIndexPrefix,
   createTestVhost,
+  freePort,
   launchChromium,
   waitUntil,
   type TestBrowser,
@@ -13,7 +14,6 @@ import {
 import amqp from 'amqplib';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 
@@ -27,17 +27,6 @@ const TOKEN = 'console-e2e-token';
 const OPERATOR = 'Grace (on call)';
 const EVIL = '<script>window.__pwned = true</script>';
 const shots = process.env.CONSOLE_SCREENSHOTS;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface App {
   readonly name: string;

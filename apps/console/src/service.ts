@@ -54,9 +54,10 @@ export async function createConsoleService(
         managementUrl: managementUrlFor(config.amqpUrl, config.managementUrl),
         vhost: vhostOf(config.amqpUrl),
         queryAdmin,
-        // The projector's queue, and its partitions once there are several (`<queue>.<n>`).
+        // The projector's partition queues (`<queue>.p<n>`, docs/scaling.md).
         isProjectorQueue: (name) =>
-          name === projectorQueue || /^\d+$/.test(name.slice(projectorQueue.length + 1)),
+          name.startsWith(`${projectorQueue}.`) &&
+          /^p\d+$/.test(name.slice(projectorQueue.length + 1)),
       },
     }),
   );
