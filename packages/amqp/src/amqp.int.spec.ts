@@ -166,18 +166,21 @@ describe('amqp: recovering connection, confirm publisher, consumer', () => {
     for (const id of ['m-1', 'm-2', 'm-3']) await publish('one-by-one.Happened', { id }, id);
     const ch = await conn.createChannel();
     const dlq = deadLetterQueueName('one-by-one');
-    await waitUntil('dead-lettered', async () => (await ch.checkQueue(dlq)).messageCount === 3);
-    healed = true;
+    try {
+      await waitUntil('dead-lettered', async () => (await ch.checkQueue(dlq)).messageCount === 3);
+      healed = true;
 
-    expect(await discardDeadLetter(conn, 'one-by-one', 'm-2')).toBe(true);
-    expect(await discardDeadLetter(conn, 'one-by-one', 'm-2')).toBe(false);
-    expect(await replayDeadLetter(conn, 'one-by-one', 'm-3')).toBe(true);
-    await waitUntil('m-3 handled', () => handled.includes('m-3'));
-    await waitUntil('m-1 left', async () => (await ch.checkQueue(dlq)).messageCount === 1);
-    const left = await ch.get(dlq, { noAck: false });
-    expect(left && left.properties.messageId).toBe('m-1');
-    expect(handled).toEqual(['m-3']);
-    await ch.close();
+      expect(await discardDeadLetter(conn, 'one-by-one', 'm-2')).toBe(true);
+      expect(await discardDeadLetter(conn, 'one-by-one', 'm-2')).toBe(false);
+      expect(await replayDeadLetter(conn, 'one-by-one', 'm-3')).toBe(true);
+      await waitUntil('m-3 handled', () => handled.includes('m-3'));
+      await waitUntil('m-1 left', async () => (await ch.checkQueue(dlq)).messageCount === 1);
+      const left = await ch.get(dlq, { noAck: false });
+      expect(left && left.properties.messageId).toBe('m-1');
+      expect(handled).toEqual(['m-3']);
+    } finally {
+      await ch.close();
+    }
   });
 
   it('keeps retrying a dependency failure beyond maxAttempts instead of dead-lettering', async () => {

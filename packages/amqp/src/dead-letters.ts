@@ -65,7 +65,25 @@ export function discardDeadLetter(
   });
 }
 
+/**
+ * Messages another channel just returned (a listing, a previous search) come back to the
+ * queue a moment after that channel closed: a miss is looked for again a few times before
+ * it counts as "no such dead letter".
+ */
 async function withDeadLetter(
+  connection: AmqpConnection,
+  queue: string,
+  messageId: string,
+  act: (channel: ConfirmChannel, msg: GetMessage) => Promise<void>,
+): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    if (await findDeadLetter(connection, queue, messageId, act)) return true;
+    if (attempt >= 5) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+  }
+}
+
+async function findDeadLetter(
   connection: AmqpConnection,
   queue: string,
   messageId: string,
