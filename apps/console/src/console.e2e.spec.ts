@@ -184,8 +184,9 @@ describe('operator console (real system, headless Chromium)', () => {
       .locator('[data-testid=relay]')
       .filter({ hasText: /leader:\s*\S+ pid \d+/ })
       .waitFor();
-    const projectorQueue = page.locator(`tr[data-queue="${es.prefix}.query-projector"]`);
-    await projectorQueue.waitFor();
+    // Each partition queue of the projector, with its lag in seconds (0: nothing waiting).
+    const partition = page.locator(`tr[data-queue="${es.prefix}.query-projector.p0"]`);
+    await partition.filter({ hasText: '0 ms' }).waitFor();
     await page
       .locator('[data-testid=outbox]')
       .filter({ hasText: /0 unpublished/ })
@@ -303,8 +304,9 @@ describe('operator console (real system, headless Chromium)', () => {
     await page.selectOption('select[name=type]', 'customer');
     await page.fill('input[name=id]', 'c-evil');
     await page.click('button:has-text("Open")');
+    // The customer's stream replaces the reservation's once it has loaded.
+    await page.locator('[data-testid=current-state]').filter({ hasText: 'active' }).waitFor();
     const data = page.locator('[data-testid=events] pre.data').first();
-    await data.waitFor();
     expect(await data.textContent()).toContain(EVIL);
     expect(
       await page.evaluate(() => (window as unknown as { __pwned?: boolean }).__pwned),
