@@ -10,7 +10,7 @@ describe('instance registry', () => {
     const knex = createKnex(db.url, { poolMax: 2 });
     await migrate(knex);
     await knex.destroy();
-  });
+  }, 60_000);
   afterAll(() => db.drop());
 
   it('lists a running instance with its current role and removes it on stop', async () => {
