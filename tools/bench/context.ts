@@ -1,4 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '@cqrs/testing';
+import { parseMysqlUrl } from '@cqrs/core';
 import { migrate } from '@cqrs/event-store';
 import type { ResultRow } from './harness';
 import type { Progress } from './progress';
@@ -45,13 +46,8 @@ export async function benchDatabase(ctx: BenchContext, label: string): Promise<T
 
 /** `mysql2` connection options equal to what `createKnex` gives its driver. */
 export function mysqlConnectionOptions(url: string) {
-  const u = new URL(url);
   return {
-    host: u.hostname,
-    port: Number(u.port || 3306),
-    user: decodeURIComponent(u.username || 'root'),
-    password: decodeURIComponent(u.password),
-    database: decodeURIComponent(u.pathname.replace(/^\//, '')),
+    ...parseMysqlUrl(url),
     timezone: 'Z',
     supportBigNumbers: true,
     bigNumberStrings: true,

@@ -1,20 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { parseMysqlUrl } from '@cqrs/core';
 import { createConnection } from 'mysql2/promise';
 import { isLoopback, firstExisting, isProcessAlive, redact, run, sleep, waitFor } from './util';
 import type { StartedService } from './state';
 
 /** Connects to the server of `url` (no database selected); rejects within `timeoutMs`. */
 async function probe(url: string, timeoutMs = 5000, createDatabase = true): Promise<void> {
-  const u = new URL(url);
-  const conn = await createConnection({
-    host: u.hostname,
-    port: Number(u.port || 3306),
-    user: decodeURIComponent(u.username || 'root'),
-    password: decodeURIComponent(u.password),
-    connectTimeout: timeoutMs,
-  });
+  const { database: dbName, ...server } = parseMysqlUrl(url);
+  const conn = await createConnection({ ...server, connectTimeout: timeoutMs });
   try {
-    const dbName = decodeURIComponent(u.pathname.replace(/^\//, ''));
     if (dbName && createDatabase)
       await conn.query(`CREATE DATABASE IF NOT EXISTS \`${dbName.replace(/`/g, '``')}\``);
   } finally {
@@ -48,10 +42,9 @@ export async function mysqlUp(
     log(`mysql: using ${redact(url)}`);
     return undefined;
   } catch (first) {
-    const u = new URL(url);
+    const { host, port } = parseMysqlUrl(url);
     const daemon = firstExisting('/usr/sbin/mariadbd', '/usr/sbin/mysqld');
-    const canStart =
-      isLoopback(u.hostname) && Number(u.port || 3306) === 3306 && daemon && !mariadbPid();
+    const canStart = isLoopback(host) && port === 3306 && daemon && !mariadbPid();
     if (!canStart) {
       throw new Error(
         `Cannot reach the MySQL-compatible database at ${redact(url)}: ${(first as Error).message}\n` +

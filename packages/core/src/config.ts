@@ -135,3 +135,25 @@ export const commonEnv = {
     'silent',
   ]),
 } as const;
+
+/** Where a `mysql://user:pass@host:port/db` URL points (the one parser of such URLs). */
+export interface MysqlUrlParts {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  /** Empty when the URL names no database. */
+  readonly database: string;
+}
+
+/** Splits a MySQL URL into mysql2's connection fields: user `root` and port 3306 by default. */
+export function parseMysqlUrl(url: string): MysqlUrlParts {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username || 'root'),
+    password: decodeURIComponent(u.password),
+    database: decodeURIComponent(u.pathname.replace(/^\//, '')),
+  };
+}

@@ -1,3 +1,4 @@
+import { parseMysqlUrl } from '@cqrs/core';
 import knexFactory, { type Knex } from 'knex';
 
 export interface KnexOptions {
@@ -18,15 +19,10 @@ export interface KnexOptions {
  * works against MySQL 8 and MariaDB 10.6+.
  */
 export function createKnex(url: string, opts: KnexOptions = {}): Knex {
-  const u = new URL(url);
   return knexFactory({
     client: 'mysql2',
     connection: {
-      host: u.hostname,
-      port: Number(u.port || 3306),
-      user: decodeURIComponent(u.username || 'root'),
-      password: decodeURIComponent(u.password),
-      database: decodeURIComponent(u.pathname.replace(/^\//, '')),
+      ...parseMysqlUrl(url),
       timezone: 'Z',
       supportBigNumbers: true,
       bigNumberStrings: true,

@@ -1,4 +1,5 @@
 import { sleep } from '@cqrs/amqp';
+import { parseMysqlUrl } from '@cqrs/core';
 import { createConnection, type Connection } from 'mysql2/promise';
 import type { Logger } from 'pino';
 
@@ -31,7 +32,7 @@ export interface MySqlLeaderLockOptions {
 
 /** `outbox-relay:<database>`: relays of different databases on one server never collide. */
 export function defaultLockName(mysqlUrl: string): string {
-  const db = decodeURIComponent(new URL(mysqlUrl).pathname.replace(/^\//, '')) || 'default';
+  const db = parseMysqlUrl(mysqlUrl).database || 'default';
   return `outbox-relay:${db}`.slice(0, 64);
 }
 
@@ -165,13 +166,8 @@ export class MySqlLeaderLock implements LeaderLock {
 
 /** mysql2 connection settings for a `mysql://user:pass@host:port/db` URL (as createKnex). */
 export function connectionConfig(url: string) {
-  const u = new URL(url);
   return {
-    host: u.hostname,
-    port: Number(u.port || 3306),
-    user: decodeURIComponent(u.username || 'root'),
-    password: decodeURIComponent(u.password),
-    database: decodeURIComponent(u.pathname.replace(/^\//, '')),
+    ...parseMysqlUrl(url),
     timezone: 'Z',
     connectTimeout: 5000,
   };

@@ -1,3 +1,4 @@
+import { parseMysqlUrl } from '@cqrs/core';
 import knexFactory, { type Knex } from 'knex';
 import { createConnection } from 'mysql2/promise';
 import { uniqueName } from './names';
@@ -14,13 +15,8 @@ export interface TestDatabase {
 const baseUrl = () => process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/cqrs';
 
 async function adminQuery(sql: string): Promise<void> {
-  const u = new URL(baseUrl());
-  const conn = await createConnection({
-    host: u.hostname,
-    port: Number(u.port || 3306),
-    user: decodeURIComponent(u.username || 'root'),
-    password: decodeURIComponent(u.password),
-  });
+  const { database: _none, ...server } = parseMysqlUrl(baseUrl());
+  const conn = await createConnection(server);
   try {
     await conn.query(sql);
   } finally {
@@ -38,11 +34,7 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   const knex = knexFactory({
     client: 'mysql2',
     connection: {
-      host: u.hostname,
-      port: Number(u.port || 3306),
-      user: decodeURIComponent(u.username || 'root'),
-      password: decodeURIComponent(u.password),
-      database: name,
+      ...parseMysqlUrl(url),
       timezone: 'Z',
     },
     pool: { min: 0, max: 10 },
