@@ -9,14 +9,8 @@
  */
 import { ConfirmPublisher, connectAmqp, declareConsumerQueue } from '@cqrs/amqp';
 import { createKnex, migrate } from '@cqrs/event-store';
-import {
-  interleavedEvents,
-  MySqlLeaderLock,
-  OutboxRelay,
-  outboxStats,
-  seedOutbox,
-  type RelayMetrics,
-} from '@cqrs/outbox';
+import { MySqlLeaderLock, OutboxRelay, outboxStats, type RelayMetrics } from '@cqrs/outbox';
+import { interleavedEvents, seedOutbox } from '@cqrs/outbox/testing';
 import { createTestDatabase, createTestVhost, waitUntil } from '@cqrs/testing';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import pino from 'pino';

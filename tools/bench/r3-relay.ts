@@ -1,14 +1,13 @@
 import { ConfirmPublisher, connectAmqp, declareConsumerQueue } from '@cqrs/amqp';
 import { createKnex, MySqlEventStore } from '@cqrs/event-store';
 import {
-  interleavedEvents,
   MySqlLeaderLock,
   OutboxRelay,
-  seedOutbox,
   toOutgoingMessage,
   type OutboxRow,
   type RelayMetrics,
 } from '@cqrs/outbox';
+import { interleavedEvents, seedOutbox } from '@cqrs/outbox/testing';
 import { createTestVhost, waitUntil } from '@cqrs/testing';
 import { connect, type ConfirmChannel } from 'amqplib';
 import pino from 'pino';

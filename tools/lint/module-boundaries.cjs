@@ -6,7 +6,9 @@
  * import another only when its type allows the other's type (`allowed` below). Imports go
  * through a project's face (`@cqrs/<name>`): a relative path into another project's files, or
  * a deep path (`@cqrs/x/src/...`), is an error too (a relative path to the face itself is
- * allowed for loaders without the aliases, such as Jest's global setup). Tools (`tools/<name>/`) are projects of type
+ * allowed for loaders without the aliases, such as Jest's global setup). A package may have a
+ * second face for its test fixtures, `@cqrs/<name>/testing` (`src/testing/index.ts`): only tests
+ * and tools may import it. Tools (`tools/<name>/`) are projects of type
  * `tool`; `tools/testing` is `@cqrs/testing`, `tools/stack` is `@cqrs/stack`.
  */
 const fs = require('node:fs');
@@ -89,6 +91,7 @@ const rule = {
       forbidden: '{{from}} ({{fromType}}) must not import {{to}} ({{toType}})',
       relative: 'Import {{to}} through its face, not by a relative path out of {{from}}',
       deep: 'Import {{to}} from its face "{{face}}", not a path inside it',
+      testingFace: '{{to}} holds test fixtures: only tests and tools may import it',
     },
   },
   create(context) {
@@ -116,7 +119,15 @@ const rule = {
       } else if (source.startsWith('@cqrs/')) {
         const face = source.split('/').slice(0, 2).join('/');
         to = faces.get(face);
-        if (to && source !== face) {
+        const testingFace =
+          to !== undefined &&
+          source === `${face}/testing` &&
+          fs.existsSync(path.join(to.root, 'src/testing/index.ts'));
+        if (testingFace && to !== from && !isTest && from.type !== 'type:tool') {
+          context.report({ node, messageId: 'testingFace', data: { to: source } });
+          return;
+        }
+        if (to && source !== face && !testingFace) {
           context.report({ node, messageId: 'deep', data: { to: to.name, face } });
           return;
         }

@@ -55,6 +55,28 @@ describe('module boundaries (Nx type tags)', () => {
     ]);
   });
 
+  it('lets only tests and tools import the test fixtures face of a package', () => {
+    expect(
+      lint('apps/outbox-relay/src/x.ts', "import { seedOutbox } from '@cqrs/outbox/testing';"),
+    ).toEqual([
+      'boundaries/module-boundaries: @cqrs/outbox/testing holds test fixtures: only tests and tools may import it',
+    ]);
+    expect(
+      lint(
+        'apps/outbox-relay/src/x.e2e.spec.ts',
+        "import { seedOutbox } from '@cqrs/outbox/testing';",
+      ),
+    ).toEqual([]);
+    expect(lint('tools/bench/x.ts', "import { seedOutbox } from '@cqrs/outbox/testing';")).toEqual(
+      [],
+    );
+    expect(
+      lint('apps/query-service/src/x.ts', "import { x } from '@cqrs/search/testing';"),
+    ).toEqual([
+      'boundaries/module-boundaries: Import @cqrs/search from its face "@cqrs/search", not a path inside it',
+    ]);
+  });
+
   it('passes the imports the layering allows', () => {
     expect(
       lint('packages/hotel/src/x.ts', "import { defineAggregate } from '@cqrs/aggregates';"),

@@ -1,6 +1,6 @@
 import { connectAmqp, type AmqpConnection } from '@cqrs/amqp';
 import { createKnex, migrate, MySqlEventStore } from '@cqrs/event-store';
-import { interleavedEvents, recordEvents, seedOutbox, type Recorder } from '@cqrs/outbox';
+import { interleavedEvents, recordEvents, seedOutbox, type Recorder } from '@cqrs/outbox/testing';
 import {
   createTestDatabase,
   createTestVhost,

@@ -24,5 +24,3 @@ export {
   type UnpublishedRow,
 } from './parking';
 export { createRelayMetrics, type RelayMetrics } from './relay-metrics';
-export { seedOutbox, interleavedEvents, type SeedEvent } from './seed-outbox';
-export { recordEvents, type Recorder, type RecordedMessage } from './test-recorder';

@@ -12,8 +12,7 @@ import pino from 'pino';
 import { MySqlLeaderLock } from './leader-lock';
 import { OutboxRelay } from './outbox-relay';
 import { outboxStats, purgePublished } from './outbox-store';
-import { interleavedEvents, seedOutbox } from './seed-outbox';
-import { recordEvents, type Recorder } from './test-recorder';
+import { interleavedEvents, recordEvents, seedOutbox, type Recorder } from './testing';
 
 const logger = pino({ level: 'silent' });
 const EXCHANGE = 'events';
