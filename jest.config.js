@@ -31,6 +31,7 @@ const shared = {
     ...Object.fromEntries(
       packages.map((p) => [`^@cqrs/${p}$`, `<rootDir>/packages/${p}/src/index.ts`]),
     ),
+    '^@cqrs/aggregates/testing$': '<rootDir>/packages/aggregates/src/testing/index.ts',
     '^@cqrs/outbox/testing$': '<rootDir>/packages/outbox/src/testing/index.ts',
     '^@cqrs/testing$': '<rootDir>/tools/testing/src/index.ts',
     '^@cqrs/stack$': '<rootDir>/tools/stack/index.ts',

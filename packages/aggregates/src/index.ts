@@ -62,15 +62,6 @@ export {
   type RuntimeStats,
 } from './runtime/aggregate-runtime';
 export {
-  aggregateTest,
-  type AggregateTestOptions,
-  type GivenEvent,
-  type Outcome,
-  type RejectionExpectation,
-  type Scenario,
-} from './testing/given-when-then';
-export { InMemoryEventStore } from './testing/in-memory-event-store';
-export {
   handleCommand,
   type CommandHandling,
   type CommandRequest,

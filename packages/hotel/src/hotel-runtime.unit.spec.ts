@@ -1,4 +1,5 @@
-import { AggregateRuntime, InMemoryEventStore } from '@cqrs/aggregates';
+import { AggregateRuntime } from '@cqrs/aggregates';
+import { InMemoryEventStore } from '@cqrs/aggregates/testing';
 import { DomainRejectionError } from '@cqrs/core';
 import { hotelAggregates } from './index';
 

@@ -1,4 +1,4 @@
-import { aggregateTest } from '@cqrs/aggregates';
+import { aggregateTest } from '@cqrs/aggregates/testing';
 import { NotFoundError } from '@cqrs/core';
 import { customer } from './customer';
 

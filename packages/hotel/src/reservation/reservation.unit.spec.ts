@@ -1,4 +1,4 @@
-import { aggregateTest, type GivenEvent } from '@cqrs/aggregates';
+import { aggregateTest, type GivenEvent } from '@cqrs/aggregates/testing';
 import { customer } from '../customer/customer';
 import { room } from '../room/room';
 import { reservation } from './reservation';

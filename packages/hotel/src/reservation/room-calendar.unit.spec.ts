@@ -1,10 +1,5 @@
-import {
-  AggregateRuntime,
-  DeadlineWorker,
-  InMemoryEventStore,
-  aggregateTest,
-  type GivenEvent,
-} from '@cqrs/aggregates';
+import { AggregateRuntime, DeadlineWorker } from '@cqrs/aggregates';
+import { InMemoryEventStore, aggregateTest, type GivenEvent } from '@cqrs/aggregates/testing';
 import { DomainRejectionError } from '@cqrs/core';
 import { customer } from '../customer/customer';
 import { hotelAggregates } from '../index';

@@ -1,4 +1,4 @@
-import { aggregateTest } from '@cqrs/aggregates';
+import { aggregateTest } from '@cqrs/aggregates/testing';
 import { room } from './room';
 
 const { given } = aggregateTest(room, { aggregateId: 'room-1' });
