@@ -211,7 +211,6 @@ describe('outbox-relay processes (kill -9, standby takeover)', () => {
     expect(await standby.exited).toBe(0);
   });
   it('a poisoned row stalls the relay visibly; parking it lets the rest flow, re-queueing publishes it once', async () => {
-    const relay = await startRelay({ ADMIN_TOKEN: 'adm' });
     const admin = (method: string, path: string, body?: unknown, token = 'adm') =>
       fetch(`http://127.0.0.1:${relay.port}${path}`, {
         method,
@@ -226,6 +225,8 @@ describe('outbox-relay processes (kill -9, standby takeover)', () => {
     const goodHeaders = (await knex('outbox').where({ event_id: poison }).first()).headers;
     await knex('outbox').where({ event_id: poison }).update({ headers: '{}' });
     const after = await seedOutbox(knex, interleavedEvents(2, 2, 'room', 'post-park-'));
+    // Started only now: a relay already running could publish the row before it is spoiled.
+    const relay = await startRelay({ ADMIN_TOKEN: 'adm' });
 
     // Stalled at the poisoned row, and it shows: nothing behind it goes out.
     await waitUntil('rows before it delivered', () =>
@@ -253,7 +254,11 @@ describe('outbox-relay processes (kill -9, standby takeover)', () => {
       after.every((id) => recorder.distinct.has(id)),
     );
     expectInOrder('post-park-', 2);
-    expect(await relay.metric('outbox_parked_rows')).toBe(1);
+    // The outbox gauges share one stats query per scrape, reused for 100 ms: wait for a fresh one.
+    await waitUntil(
+      'the parked row counted',
+      async () => (await relay.metric('outbox_parked_rows')) === 1,
+    );
     const list = (await (await admin('GET', '/admin/outbox/parked')).json()) as {
       parked: { id: string; reason: string }[];
     };
@@ -269,7 +274,10 @@ describe('outbox-relay processes (kill -9, standby takeover)', () => {
     await waitUntil('the repaired row delivered', () => recorder.distinct.has(poison!));
     await waitUntil('drained', async () => (await relay.metric('outbox_backlog')) === 0);
     expect(recorder.messages.filter((m) => m.messageId === poison).length).toBe(1);
-    expect(await relay.metric('outbox_parked_rows')).toBe(0);
+    await waitUntil(
+      'no parked row left',
+      async () => (await relay.metric('outbox_parked_rows')) === 0,
+    );
     expect((await admin('POST', `/admin/outbox/parked/${id}/requeue`)).status).toBe(404);
   });
 });
