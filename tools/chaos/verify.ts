@@ -78,12 +78,20 @@ export async function verify(
     let staleReadModels = 0;
     let staleJoins = 0;
     for (const [streamType, model] of Object.entries(MODELS)) {
+      // By id, in chunks: a search answers at most 10 000 hits, and a full run has more streams.
       const docs = new Map<string, Record<string, unknown>>();
-      const res = await es.search<Record<string, unknown>>(
-        { index: `${prefix}-${model}`, size: 10_000, query: { match_all: {} } },
-        { ignore: [404] },
-      );
-      for (const hit of res.hits?.hits ?? []) docs.set(hit._id!, hit._source ?? {});
+      const ids = [...last.keys()]
+        .filter((key) => key.startsWith(`${streamType}:`))
+        .map((key) => key.slice(streamType.length + 1));
+      for (let i = 0; i < ids.length; i += 1000) {
+        const res = await es.mget<Record<string, unknown>>(
+          { index: `${prefix}-${model}`, ids: ids.slice(i, i + 1000) },
+          { ignore: [404] },
+        );
+        for (const doc of res.docs ?? []) {
+          if ('found' in doc && doc.found) docs.set(doc._id, doc._source ?? {});
+        }
+      }
       for (const [key, version] of last) {
         const [type, id] = key.split(':') as [string, string];
         if (type !== streamType) continue;
