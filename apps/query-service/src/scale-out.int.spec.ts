@@ -81,7 +81,7 @@ describe('query service scaled out (3 instances, 4 partitions)', () => {
 
   type Ev = { streamType: string; streamId: string; version: number; type: string; data: object };
   let position = 0;
-  /** Publishes events as the relay does (API.md "Event messages"). */
+  /** Publishes events as the relay does (docs/api.md "Event messages"). */
   async function publish(events: readonly Ev[]): Promise<void> {
     for (const e of events) {
       const body = {
