@@ -1,7 +1,8 @@
-import { DependencyUnavailableError, type DocumentTarget, type EventEnvelope } from '@cqrs/core';
+import { DependencyUnavailableError, type EventEnvelope } from '@cqrs/core';
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 import { classifyItem, describeItemError } from './bulk-errors';
+import { evolveBatch, fieldValues, planBatch, type DocumentState } from './coalesce';
 import type { ReadModel } from './read-model';
 
 /** Where one read model of a batch is read from and written to: its alias, or a new index. */
@@ -15,6 +16,14 @@ export interface ProjectionTarget {
    * alias may move to an index where the same seq_no means another state.
    */
   readonly trustOwnWrites?: boolean;
+  /**
+   * `index` was created empty for this engine, its only writer until it is swapped in (a
+   * rebuild's new generation; implies `trustOwnWrites`): a document the engine never wrote
+   * there does not exist. Such documents are not read, and the join's search is skipped while
+   * the engine still remembers every document it wrote there, so a batch asks Elasticsearch
+   * nothing before its write. Costs one id per document written, for the engine's lifetime.
+   */
+  readonly fresh?: boolean;
 }
 
 export interface BatchResult {
@@ -36,15 +45,6 @@ export interface ProjectionEngineOptions {
   readonly maxUnrefreshed?: number;
 }
 
-interface Entry {
-  doc: object | undefined;
-  seqNo?: number;
-  primaryTerm?: number;
-  dirty: boolean;
-  /** Batch positions of the events that changed this document. */
-  readonly sources: Set<number>;
-}
-
 /** A document this engine wrote that a search may not see yet. */
 interface Written {
   readonly doc: object;
@@ -57,6 +57,8 @@ interface Written {
 const MGET_CHUNK = 1000;
 /** Documents per bulk request at least; a larger write is split into this many requests. */
 const BULK_CHUNK_MIN = 250;
+/** Documents per bulk request at most (a rebuild's chunk goes as a stream of such requests). */
+const BULK_CHUNK_MAX = 5000;
 const BULK_PARALLEL = 2;
 const DISCOVER_PAGE = 1000;
 
@@ -89,6 +91,11 @@ export class ProjectionEngine {
   private readonly maxUnrefreshed: number;
   /** Per target index (alias or concrete name, as the targets say): id -> last write. */
   private readonly unrefreshed = new Map<string, Map<string, Written>>();
+  /**
+   * Per `fresh` target index: every id this engine wrote there, and whether a refresh made it
+   * forget some of them (then the join's search is needed again: it finds those).
+   */
+  private readonly owned = new Map<string, { ids: Set<string>; forgotten: boolean }>();
   private writes = 0;
 
   constructor(opts: ProjectionEngineOptions) {
@@ -137,10 +144,14 @@ export class ProjectionEngine {
       const written = this.unrefreshed.get(index);
       if (!written) continue;
       // Insertion order is write order (an id written again is moved to the end).
+      let forgot = false;
       for (const [id, w] of written) {
         if (w.gen > upTo) break;
         written.delete(id);
+        forgot = true;
       }
+      const owned = this.owned.get(index);
+      if (owned && forgot) owned.forgotten = true;
       if (written.size === 0) this.unrefreshed.delete(index);
     }
   }
@@ -169,35 +180,18 @@ export class ProjectionEngine {
 
   private async attempt(
     events: readonly EventEnvelope[],
-    { model, index, trustOwnWrites }: ProjectionTarget,
+    { model, index, trustOwnWrites: trust, fresh = false }: ProjectionTarget,
     rejected: Map<number, string>,
   ): Promise<{ written: number; conflicts: number; retryable: number }> {
     const projection = model.projection;
-    const plan: Array<{ at: number; targets: readonly DocumentTarget[] }> = [];
-    const ids = new Set<string>();
-    const lookedUp = new Set<string>();
-    const matches: Array<{ field: string; value: string }> = [];
-    events.forEach((event, at) => {
-      if (rejected.has(at)) return;
-      try {
-        const targets = projection.targets(event);
-        if (targets.length === 0) return;
-        plan.push({ at, targets });
-        for (const t of targets) {
-          if ('id' in t) ids.add(t.id);
-          else matches.push(t);
-        }
-        for (const id of projection.lookups?.(event) ?? []) {
-          ids.add(id);
-          lookedUp.add(id);
-        }
-      } catch (err) {
-        rejected.set(at, `${projection.name}: ${(err as Error).message}`);
-      }
-    });
-    if (plan.length === 0) return { written: 0, conflicts: 0, retryable: 0 };
+    const plan = planBatch(projection, events, rejected);
+    if (plan.events.length === 0) return { written: 0, conflicts: 0, retryable: 0 };
+    const { lookedUp, matches } = plan;
+    const ids = new Set(plan.ids);
 
-    const state = new Map<string, Entry>();
+    const trustOwnWrites = trust || fresh;
+    const owned = fresh ? this.ownedOf(index) : undefined;
+    const state = new Map<string, DocumentState>();
     if (!projection.appendOnly) {
       for (const id of this.discoverUnrefreshed(index, matches)) ids.add(id);
       if (trustOwnWrites) {
@@ -216,59 +210,16 @@ export class ProjectionEngine {
       }
       // The documents named by id are read while the join's search runs; what the search
       // adds (usually already among them) is read after it.
+      // In a fresh index, what the engine never wrote is absent, and while it remembers all
+      // it wrote the search can find nothing the memory did not.
+      const unknown = (id: string) => !state.has(id) && (!owned || owned.ids.has(id));
       const [found] = await Promise.all([
-        this.discover(index, matches),
-        this.load(
-          index,
-          [...ids].filter((id) => !state.has(id)),
-          state,
-        ),
+        owned && !owned.forgotten ? Promise.resolve([]) : this.discover(index, matches),
+        this.load(index, [...ids].filter(unknown), state),
       ]);
-      await this.load(
-        index,
-        found.filter((id) => !state.has(id)),
-        state,
-      );
+      await this.load(index, found.filter(unknown), state);
     }
-    const entry = (id: string): Entry => {
-      let e = state.get(id);
-      if (!e) {
-        e = { doc: undefined, dirty: false, sources: new Set() };
-        state.set(id, e);
-      }
-      return e;
-    };
-    // "Every document whose customer.id is X", kept up to date as documents evolve (a
-    // reservation placed earlier in the batch is found by a rename later in it): a scan of
-    // the whole state per event would be quadratic in the batch size.
-    const byField = new FieldIndex(matches.map((m) => m.field));
-    for (const [id, e] of state) byField.add(id, e.doc);
-
-    for (const { at, targets } of plan) {
-      const event = events[at]!;
-      try {
-        for (const t of targets) {
-          const targetIds = 'id' in t ? [t.id] : byField.ids(t.field, t.value);
-          for (const id of targetIds) {
-            const e = entry(id);
-            const next = projection.evolve(e.doc, event, {
-              id,
-              lookup: (other) => state.get(other)?.doc,
-            });
-            if (next) {
-              byField.replace(id, e.doc, next);
-              e.doc = next;
-              e.dirty = true;
-              e.sources.add(at);
-            }
-          }
-        }
-      } catch (err) {
-        rejected.set(at, `${projection.name}: ${(err as Error).message}`);
-      }
-    }
-
-    const dirty = [...state].filter(([, e]) => e.dirty);
+    const dirty = evolveBatch(projection, events, plan, state, rejected);
     if (dirty.length === 0) return { written: 0, conflicts: 0, retryable: 0 };
     const operations: unknown[] = [];
     for (const [id, e] of dirty) {
@@ -284,10 +235,11 @@ export class ProjectionEngine {
     // A bulk request is indexed by one write thread per shard: a large batch goes as a few
     // requests side by side, so a single-shard index uses more than one thread.
     const chunks: unknown[][] = [];
-    const size = 2 * Math.max(BULK_CHUNK_MIN, Math.ceil(dirty.length / BULK_PARALLEL));
+    const perChunk = Math.max(BULK_CHUNK_MIN, Math.ceil(dirty.length / BULK_PARALLEL));
+    const size = 2 * Math.min(BULK_CHUNK_MAX, perChunk);
     for (let i = 0; i < operations.length; i += size) chunks.push(operations.slice(i, i + size));
-    const responses = await Promise.all(
-      chunks.map((chunk) => this.call('bulk', () => this.client.bulk({ operations: chunk }))),
+    const responses = await mapLimit(chunks, BULK_PARALLEL, (chunk) =>
+      this.call('bulk', () => this.client.bulk({ operations: chunk })),
     );
     let written = 0;
     let conflicts = 0;
@@ -301,6 +253,7 @@ export class ProjectionEngine {
         const outcome = classifyItem(result);
         if (outcome === 'ok') {
           written++;
+          if (owned && !projection.appendOnly) owned.ids.add(dirty[i]![0]);
           const e = dirty[i]![1];
           e.seqNo = result._seq_no;
           e.primaryTerm = result._primary_term;
@@ -318,6 +271,7 @@ export class ProjectionEngine {
         // An append-only document that exists already is this event, delivered again.
         else if (outcome === 'conflict' && !projection.appendOnly) {
           conflicts++;
+          owned?.ids.add(dirty[i]![0]);
           // Somebody else wrote it: the next attempt reads it instead of trusting our copy.
           const w = remembered?.get(dirty[i]![0]);
           if (w) remembered!.set(dirty[i]![0], { ...w, seqNo: undefined });
@@ -344,7 +298,7 @@ export class ProjectionEngine {
     index: string,
     matches: ReadonlyArray<{ field: string; value: string }>,
     lookedUp: ReadonlySet<string>,
-    state: ReadonlyMap<string, Entry>,
+    state: ReadonlyMap<string, DocumentState>,
   ): Promise<boolean> {
     const [changed, found] = await Promise.all([
       lookedUp.size > 0 ? this.changedSince(index, [...lookedUp], state) : false,
@@ -359,7 +313,7 @@ export class ProjectionEngine {
   private async changedSince(
     index: string,
     ids: readonly string[],
-    state: ReadonlyMap<string, Entry>,
+    state: ReadonlyMap<string, DocumentState>,
   ): Promise<boolean> {
     const res = await this.call('mget', () =>
       this.client.mget({ index, ids: [...ids], realtime: true, _source: false }),
@@ -370,6 +324,12 @@ export class ProjectionEngine {
       if (!found) return e?.seqNo !== undefined;
       return e?.seqNo !== d._seq_no || e?.primaryTerm !== d._primary_term;
     });
+  }
+
+  private ownedOf(index: string): { ids: Set<string>; forgotten: boolean } {
+    let o = this.owned.get(index);
+    if (!o) this.owned.set(index, (o = { ids: new Set(), forgotten: false }));
+    return o;
   }
 
   private unrefreshedOf(index: string): Map<string, Written> {
@@ -463,7 +423,7 @@ export class ProjectionEngine {
   private async load(
     index: string,
     ids: readonly string[],
-    state: Map<string, Entry>,
+    state: Map<string, DocumentState>,
   ): Promise<void> {
     const chunks: string[][] = [];
     for (let i = 0; i < ids.length; i += MGET_CHUNK) chunks.push(ids.slice(i, i + MGET_CHUNK));
@@ -502,59 +462,22 @@ export class ProjectionEngine {
   }
 }
 
-/** Document ids by the value of each of a few fields (the fields the join matches on). */
-class FieldIndex {
-  private readonly fields: ReadonlyMap<string, Map<unknown, Set<string>>>;
-
-  constructor(fields: Iterable<string>) {
-    this.fields = new Map([...new Set(fields)].map((f) => [f, new Map()]));
-  }
-
-  add(id: string, doc: object | undefined): void {
-    if (!doc) return;
-    for (const [field, values] of this.fields) {
-      for (const value of fieldValues(doc, field)) {
-        let ids = values.get(value);
-        if (!ids) values.set(value, (ids = new Set()));
-        ids.add(id);
-      }
+/** `fn` over `items`, at most `limit` at a time; results in the order of `items`. */
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
     }
-  }
-
-  replace(id: string, before: object | undefined, after: object): void {
-    if (this.fields.size === 0) return;
-    if (before) {
-      for (const [field, values] of this.fields) {
-        for (const value of fieldValues(before, field)) values.get(value)?.delete(id);
-      }
-    }
-    this.add(id, after);
-  }
-
-  /** A copy: evolving a document may move it between values while the caller iterates. */
-  ids(field: string, value: unknown): string[] {
-    return [...(this.fields.get(field)?.get(value) ?? [])];
-  }
-}
-
-/** The value at a dotted path of a document, e.g. `customer.id`. */
-export function fieldValue(doc: object, field: string): unknown {
-  let v: unknown = doc;
-  for (const key of field.split('.')) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[key];
-  }
-  return v;
-}
-
-/**
- * The values a `{ field, value }` target matches, as a `term` query does: each element of a
- * keyword array, or the one value (none when absent).
- */
-function fieldValues(doc: object, field: string): readonly unknown[] {
-  const v = fieldValue(doc, field);
-  if (v === undefined || v === null) return [];
-  return Array.isArray(v) ? v : [v];
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -50,6 +50,11 @@ export interface RebuilderOptions {
   readonly pauseLive?: () => Promise<() => void>;
   /** Events per page read from the event store (default 5000). */
   readonly pageSize?: number;
+  /**
+   * Events evolved in memory before their documents are written (default 20 000, whole
+   * pages): a document the chunk changes several times is written once.
+   */
+  readonly chunkEvents?: number;
   /** How long the old index stays after the swap, for searches already running on it. */
   readonly dropOldAfterMs?: number;
 }
@@ -139,38 +144,53 @@ export class Rebuilder {
   private async run(group: ReadonlyArray<{ model: ReadModel; index: string }>): Promise<void> {
     const { client, names, source, engine } = this.opts;
     const indices = group.map((g) => g.index);
-    const restore = await this.createForFilling(indices);
     const head = await source.headPosition();
     for (const { model } of group) this.update(model.projection.name, { headPosition: head });
     this.log.info({ indices, head }, 'rebuild started');
 
-    let after = await this.replay(group, '0');
-    await restore();
+    // The first chunk is read while the indices are created (each a cluster state update).
+    const created = this.createForFilling(indices);
+    void created.catch(() => undefined); // awaited by replay, and below
+    // Until the swap nobody else writes the new indices: `fresh` (nothing is read back).
+    let after = await this.replay(group, '0', true, created);
+    // The template's settings come back while the final catch-up and the refresh run.
+    const restored = created.then((restore) => restore());
+    void restored.catch(() => undefined); // awaited before the swap
     for (const { model } of group) this.update(model.projection.name, { state: 'catching-up' });
     const resume = this.opts.pauseLive ? await this.opts.pauseLive() : undefined;
     try {
-      if (resume) after = await this.replay(group, after);
+      if (resume) after = await this.replay(group, after, true);
       // Searchable before any reader sees it through the alias.
-      await engine.refresh(indices);
+      await Promise.all([engine.refresh(indices), restored]);
       for (const { model } of group) this.update(model.projection.name, { state: 'swapping' });
-      const actions = [];
-      for (const { model, index } of group) {
+      const current = await Promise.all(
+        group.map(({ model }) => resolveAlias(client, names.alias(model.projection.name))),
+      );
+      const actions = group.flatMap(({ model, index }, i) => {
         const alias = names.alias(model.projection.name);
-        const old = await resolveAlias(client, alias);
-        if (old) actions.push({ remove: { index: old, alias } });
-        actions.push({ add: { index, alias, is_write_index: true } });
-      }
+        const old = current[i];
+        return [
+          ...(old ? [{ remove: { index: old, alias } }] : []),
+          { add: { index, alias, is_write_index: true } },
+        ];
+      });
       await client.indices.updateAliases({ actions });
     } finally {
       resume?.();
     }
     if (!resume) {
-      after = await this.replay(group, after);
+      // Behind the alias now: the live projectors write them too.
+      after = await this.replay(group, after, false);
       await engine.refresh(indices);
     }
-    for (const { model, index } of group) {
+    const previous = await Promise.all(
+      group.map(({ model, index }) =>
+        this.previousIndices(names.alias(model.projection.name), index, model.projection.name),
+      ),
+    );
+    group.forEach(({ model }, i) => {
       const name = model.projection.name;
-      const old = await this.previousIndices(names.alias(name), index, name);
+      const old = previous[i]!;
       if (old.length > 0) {
         setTimeout(() => {
           void client.indices
@@ -179,7 +199,7 @@ export class Rebuilder {
         }, this.opts.dropOldAfterMs ?? 2000).unref();
       }
       this.update(name, { state: 'done', finishedAt: now(), fraction: 1, etaSeconds: 0 });
-    }
+    });
     this.log.info({ indices, position: after }, 'rebuild done; aliases swapped');
   }
 
@@ -219,33 +239,48 @@ export class Rebuilder {
 
   /**
    * Replays every event after `after` into the group's indices (each model sees only its
-   * stream types); returns the last position replayed.
+   * stream types) a chunk at a time, the next chunk read while one is written; returns the
+   * last position replayed. `fresh`: the rebuild is still the indices' only writer (see
+   * ProjectionTarget). Nothing is written before `ready`.
    */
   private async replay(
     group: ReadonlyArray<{ model: ReadModel; index: string }>,
     after: string,
+    fresh: boolean,
+    ready?: Promise<unknown>,
   ): Promise<string> {
     const pageSize = this.opts.pageSize ?? 5000;
+    const chunkEvents = Math.max(pageSize, this.opts.chunkEvents ?? 20_000);
     const started = Date.now();
     const first = group[0]!.model.projection.name;
     const startProcessed = this.running.get(first)!.processed;
     // Empty stream types mean every event: then the pass cannot be narrowed.
     const wanted = group.map((g) => g.model.projection.streamTypes);
     const streamTypes = wanted.some((t) => t.length === 0) ? [] : [...new Set(wanted.flat())];
-    const read = (from: string) =>
-      this.opts.source.readAll({
-        afterPosition: from,
-        limit: pageSize,
-        ...(streamTypes.length > 0 ? { streamTypes } : {}),
-      });
-    let next = read(after);
+    /** Whole pages up to `chunkEvents`; `end` when the last page was not full. */
+    const readChunk = async (from: string) => {
+      const events: EventEnvelope[] = [];
+      for (;;) {
+        const page = await this.opts.source.readAll({
+          afterPosition: from,
+          limit: pageSize,
+          ...(streamTypes.length > 0 ? { streamTypes } : {}),
+        });
+        for (const e of page) events.push(e);
+        if (page.length < pageSize) return { events, end: true };
+        from = page.at(-1)!.position;
+        if (events.length >= chunkEvents) return { events, end: false };
+      }
+    };
+    let next = readChunk(after);
     for (;;) {
-      const page = await next;
+      const { events: page, end } = await next;
       if (page.length === 0) return after;
       const last = page.at(-1)!.position;
-      // The event store reads the next page while Elasticsearch writes this one.
-      next = page.length < pageSize ? Promise.resolve([]) : read(last);
+      // The event store reads the next chunk while Elasticsearch writes this one.
+      next = end ? Promise.resolve({ events: [], end }) : readChunk(last);
       void next.catch(() => undefined); // awaited on the next turn; a failure here fails the rebuild then
+      await ready;
       const refused = await Promise.all(
         group.map(async ({ model, index }) => {
           const types = model.projection.streamTypes;
@@ -253,7 +288,7 @@ export class Rebuilder {
             types.length === 0 ? page : page.filter((e) => types.includes(e.streamType));
           if (events.length === 0) return 0;
           const result = await this.opts.engine.project(events, [
-            { model, index, trustOwnWrites: true },
+            { model, index, trustOwnWrites: true, fresh },
           ]);
           for (const [at, reason] of result.rejected) {
             this.log.warn(
@@ -285,7 +320,7 @@ export class Rebuilder {
           refused: p.refused + refused[i]!,
         });
       });
-      if (page.length < pageSize) return after;
+      if (end) return after;
     }
   }
 
