@@ -1,4 +1,4 @@
-import { connectAmqp, declarePartitionedQueues } from '@cqrs/amqp';
+import { AmqpEventSubscription, connectAmqp, declarePartitionedQueues } from '@cqrs/amqp';
 import { eventMessageProperties } from '@cqrs/core';
 import { toOutboxMessage } from '@cqrs/event-store';
 import { readModels } from '@cqrs/hotel-read-models';
@@ -64,19 +64,22 @@ export const r4Scale: Benchmark = {
           });
           const engine = new ProjectionEngine({ client: es.client, logger });
           const projector = new Projector({
-            connection,
+            subscription: new AmqpEventSubscription({
+              connection,
+              logger,
+              queues,
+              eventsExchange: EXCHANGE,
+              rebalanceEveryMs: 200,
+            }),
             logger,
             engine,
             targets: readModels.map((model) => ({
               model,
               index: names.alias(model.projection.name),
             })),
-            queues,
-            eventsExchange: EXCHANGE,
             prefetch: 2000,
             maxBatch: 1000,
             maxDelayMs: 5,
-            rebalanceEveryMs: 200,
             onEventsApplied: (batch) => (applied += batch.length),
           });
           return { connection, projector };

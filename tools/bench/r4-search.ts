@@ -1,4 +1,4 @@
-import { connectAmqp, declarePartitionedQueues } from '@cqrs/amqp';
+import { AmqpEventSubscription, connectAmqp, declarePartitionedQueues } from '@cqrs/amqp';
 import { eventMessageProperties } from '@cqrs/core';
 import { createKnex, headPosition, readAll, toOutboxMessage } from '@cqrs/event-store';
 import {
@@ -138,12 +138,15 @@ export const r4: Benchmark = {
       const last = events.at(-1)!.position;
       // The query service's settings: batches of 1000, prefetch 2000, batch delay 5 ms.
       const projector = new Projector({
-        connection: conn,
+        subscription: new AmqpEventSubscription({
+          connection: conn,
+          logger,
+          queues,
+          eventsExchange: EXCHANGE,
+        }),
         logger,
         engine,
         targets: readModels.map((model) => ({ model, index: names.alias(model.projection.name) })),
-        queues,
-        eventsExchange: EXCHANGE,
         prefetch: PREFETCH,
         maxBatch: MAX_BATCH,
         maxDelayMs: 5,

@@ -1,4 +1,5 @@
 import {
+  AmqpEventSubscription,
   connectAmqp,
   partitionedQueueDepths,
   type AmqpConnection,
@@ -113,15 +114,18 @@ export async function createQueryService(
 
   const projector = config.roles.projector
     ? new Projector({
-        connection,
+        subscription: new AmqpEventSubscription({
+          connection,
+          logger: log,
+          queues,
+          eventsExchange: config.eventsExchange,
+          ...(config.rebalanceEveryMs !== undefined
+            ? { rebalanceEveryMs: config.rebalanceEveryMs }
+            : {}),
+        }),
         logger: log,
         engine,
         targets: readModels.map((model) => ({ model, index: names.alias(model.projection.name) })),
-        queues,
-        eventsExchange: config.eventsExchange,
-        ...(config.rebalanceEveryMs !== undefined
-          ? { rebalanceEveryMs: config.rebalanceEveryMs }
-          : {}),
         prefetch: config.prefetch,
         ...(config.maxBatch !== undefined ? { maxBatch: config.maxBatch } : {}),
         maxDelayMs: config.batchDelayMs,

@@ -17,6 +17,7 @@ export {
   type PartitionedConsumer,
   type PartitionedConsumerOptions,
 } from './partitions';
+export { AmqpEventSubscription, type AmqpEventSubscriptionOptions } from './event-subscription';
 export { ConfirmPublisher, type ConfirmPublisherOptions } from './publisher';
 export {
   startConsumer,

@@ -7,3 +7,4 @@ export * from './projection';
 export * from './idempotency';
 export * from './event-message';
 export * from './event-publisher';
+export * from './event-subscription';

@@ -1,40 +1,30 @@
 import {
-  partitionedQueueDepths,
-  startPartitionedConsumer,
-  type AmqpConnection,
-  type PartitionedConsumer,
-  type PartitionedQueues,
-} from '@cqrs/amqp';
-import {
   DependencyUnavailableError,
-  parseEventMessage,
   ValidationError,
+  type EventDelivery,
   type EventEnvelope,
+  type EventSubscription,
   type StreamVersion,
 } from '@cqrs/core';
 import { recordSpan, SpanKind } from '@cqrs/telemetry';
-import type { ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ProjectionEngine, ProjectionTarget } from './engine';
 import { sleep } from './engine';
 
 export interface ProjectorOptions {
-  readonly connection: AmqpConnection;
+  /**
+   * Where the events come from: partitions of the event stream, each applied by one projector
+   * instance at a time, in order (RabbitMQ: `@cqrs/amqp`'s AmqpEventSubscription;
+   * docs/scaling.md).
+   */
+  readonly subscription: EventSubscription;
   readonly logger: Logger;
   readonly engine: ProjectionEngine;
   /** The read models and where the live projector writes them (their aliases). */
   readonly targets: readonly ProjectionTarget[];
   /**
-   * Its partitioned queues: events hashed by stream onto `partitions` queues, each applied by
-   * one projector instance at a time, in order (docs/scaling.md).
-   */
-  readonly queues: PartitionedQueues;
-  readonly eventsExchange: string;
-  /** How often an instance checks it holds no more than its share of partitions (ms). */
-  readonly rebalanceEveryMs?: number;
-  /**
-   * Unacknowledged messages in flight (default 2 x maxBatch), split evenly over the
+   * Unsettled deliveries in flight (default 2 x maxBatch), split evenly over the
    * partitions: while one batch is written the next fills from the rest, so a prefetch of
    * twice the batch lets both be full.
    */
@@ -43,7 +33,6 @@ export interface ProjectorOptions {
   readonly maxBatch?: number;
   /** How long the first event of a batch waits for company (default 5 ms). */
   readonly maxDelayMs?: number;
-  readonly deliveryLimit?: number;
   /**
    * Makes what was applied searchable (the query service passes the consistency tracker's
    * coalesced refresh, so waiting reads profit from it too). Called off the ack path, at most
@@ -63,7 +52,7 @@ export interface ProjectorOptions {
   readonly metrics?: Registry;
 }
 
-/** The outcome of an event whose channel closed before it was applied (nobody acks it). */
+/** The outcome of an event released before it was applied (nobody acks it). */
 const handedOver = new DependencyUnavailableError('projector', 'the partition was handed over');
 
 /** One event a projector applied. */
@@ -71,28 +60,27 @@ export interface AppliedEvent {
   readonly streamType: string;
   readonly streamId: string;
   readonly version: number;
-  /** The broker delivered it before (to a projector that died or dropped it). */
+  /** Delivered before (to a projector that died or dropped it). */
   readonly redelivered: boolean;
 }
 
 interface Pending {
   readonly event: EventEnvelope;
   readonly redelivered: boolean;
-  /** Aborted when its channel is gone: another projector will apply it. */
+  /** Aborted when it was released: another projector will apply it. */
   readonly gone: AbortSignal;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
 }
 
 /**
- * The live projector: consumes the events exchange through its own quorum queue and writes
- * the read models in batches. Every delivery's handler waits for the batch holding its
- * event; the handler resolving is what acknowledges the message, so a message is acked
- * only after Elasticsearch accepted its documents. Batches are not refreshed: the index's
+ * The live projector: takes the events from its subscription and writes the read models in
+ * batches. Every delivery waits for the batch holding its event; the delivery settling is
+ * what acknowledges it, so an event is acked only after Elasticsearch accepted its documents. Batches are not refreshed: the index's
  * refresh interval, or a reader holding a consistency token, makes them searchable. A batch closes when it
  * reaches `maxBatch` events or its first event waited `maxDelayMs`, whichever comes first;
  * while a batch is being written the next one fills up, so batches grow with the load.
- * An event Elasticsearch refuses fails its handler with a ValidationError: the consumer
+ * An event Elasticsearch refuses fails its delivery with a ValidationError: the subscription
  * dead-letters it with the reason and the others flow on. Elasticsearch being down fails
  * nothing: the batch is retried until it succeeds.
  */
@@ -103,7 +91,6 @@ export class Projector {
   private flushing: Promise<void> | undefined;
   private paused = false;
   private stopped = false;
-  private consumer: PartitionedConsumer | undefined;
   private position = '0';
   private lastOccurredAt: number | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -146,12 +133,12 @@ export class Projector {
   }
 
   get isConsuming(): boolean {
-    return this.consumer?.isConsuming ?? false;
+    return this.opts.subscription.isConsuming;
   }
 
   /** The partitions this instance applies now. */
   get activePartitions(): readonly number[] {
-    return this.consumer?.activePartitions ?? [];
+    return this.opts.subscription.activePartitions;
   }
 
   /** Highest global position applied by this projector. */
@@ -164,27 +151,13 @@ export class Projector {
   }
 
   async start(): Promise<void> {
-    // The instance's prefetch, split over the partition channels: a hand-over drains what
-    // one partition has in flight, which is then a fraction of the batches in flight.
-    const prefetch = Math.max(
-      1,
-      Math.ceil((this.opts.prefetch ?? 2 * this.maxBatch) / this.opts.queues.partitions),
+    await this.opts.subscription.start(
+      {
+        deliver: (delivery) => this.handle(delivery),
+        malformed: () => this.metrics.events.inc({ outcome: 'dead_lettered' }),
+      },
+      { inFlight: this.opts.prefetch ?? 2 * this.maxBatch },
     );
-    this.consumer = await startPartitionedConsumer({
-      connection: this.opts.connection,
-      logger: this.opts.logger,
-      name: this.opts.queues.name,
-      partitions: this.opts.queues.partitions,
-      eventsExchange: this.opts.eventsExchange,
-      prefetch,
-      // Every unacked message waits in a batch at once.
-      concurrency: prefetch,
-      deliveryLimit: this.opts.deliveryLimit ?? 20,
-      ...(this.opts.rebalanceEveryMs !== undefined
-        ? { rebalanceEveryMs: this.opts.rebalanceEveryMs }
-        : {}),
-      handler: (msg, ctx) => this.handle(msg, ctx.released),
-    });
   }
 
   /** Finishes the batch being written, then holds new ones (a rebuild's final catch-up). */
@@ -204,28 +177,16 @@ export class Projector {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.consumer?.stop();
+    await this.opts.subscription.stop();
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.flushing;
     clearTimeout(this.refreshTimer);
   }
 
-  /** Messages waiting in the projector's partitions and its dead-letter queue. */
-  queueDepths(): Promise<{ ready: number; deadLetters: number }> {
-    return partitionedQueueDepths(this.opts.connection, this.opts.queues);
-  }
-
-  private handle(msg: ConsumeMessage, gone: AbortSignal): Promise<void> {
-    let event: EventEnvelope;
-    try {
-      event = parseEventMessage(msg.content);
-    } catch (err) {
-      this.metrics.events.inc({ outcome: 'dead_lettered' });
-      return Promise.reject(err as Error);
-    }
+  private handle({ event, redelivered, released }: EventDelivery): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ event, redelivered: msg.fields.redelivered, gone, resolve, reject });
+      this.pending.push({ event, redelivered, gone: released, resolve, reject });
       this.schedule();
     });
   }
@@ -256,7 +217,7 @@ export class Projector {
     const started = process.hrtime.bigint();
     const startedAt = new Date();
     for (let attempt = 1; ; attempt++) {
-      // Events whose channel closed belong to the projector that took their partition over:
+      // Released events belong to the projector that took their partition over:
       // never apply them here after that (a write already on its way is harmless - see
       // docs/scaling.md: guarded by if_seq_no, merged by per-field versions).
       for (const p of batch) if (p.gone.aborted) p.reject(handedOver);
@@ -272,7 +233,7 @@ export class Projector {
         return;
       } catch (err) {
         if (this.stopped) {
-          // Unacked: the broker redelivers them to the next projector.
+          // Unsettled: the subscription delivers them again, to the next projector.
           for (const p of batch) p.reject(new DependencyUnavailableError('projector', 'stopping'));
           return;
         }
