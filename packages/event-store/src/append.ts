@@ -32,6 +32,8 @@ import { toIsoMicros, toSqlDatetime } from './rows';
 export interface AppendDeps extends IdempotencyDeps {
   /** `@@auto_increment_increment`: the distance between positions of one multi-row insert. */
   readonly positionStep: () => Promise<bigint>;
+  /** Whether the append writes the outbox rows (MySqlEventStoreOptions.outbox). */
+  readonly outbox: boolean;
 }
 
 const DEADLOCK_RETRIES = 4;
@@ -81,7 +83,7 @@ export async function appendToStream(
   }));
   const inserts = [
     insertEvents(events, occurredAt),
-    insertOutbox(events, step),
+    ...(deps.outbox ? [insertOutbox(events, step)] : []),
     ...claimStatements(request, toSqlDatetime(occurredAt)),
     ...deadlineStatements(request),
   ] as const;

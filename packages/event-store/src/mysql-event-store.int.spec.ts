@@ -380,4 +380,24 @@ describe('MySqlEventStore', () => {
       streamsWithGaps: 0,
     });
   });
+
+  it('with { outbox: false } appends the events alone, still checking the expected version', async () => {
+    const eventsOnly = new MySqlEventStore(knex, { clock, outbox: false });
+    try {
+      const result = await eventsOnly.appendToStream(request('bare-1', 0, 2));
+      expect((await store.readStream('room', 'bare-1')).map((e) => e.position)).toEqual(
+        result.events.map((e) => e.position),
+      );
+      const [rows] = (await knex.raw('SELECT COUNT(*) AS n FROM outbox WHERE event_id IN (?)', [
+        result.events.map((e) => e.eventId),
+      ])) as [{ n: number | string }[]];
+      expect(Number(rows[0]!.n)).toBe(0);
+      await expect(eventsOnly.appendToStream(request('bare-1', 1))).rejects.toMatchObject({
+        currentVersion: 2,
+      });
+    } finally {
+      // Events without outbox rows would fail the integrity check of any later test.
+      await knex('events').where({ stream_type: 'room', stream_id: 'bare-1' }).delete();
+    }
+  });
 });

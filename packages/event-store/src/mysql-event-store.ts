@@ -44,6 +44,13 @@ export interface MySqlEventStoreOptions {
    * may take.
    */
   readonly idempotencyLeaseMs?: number;
+  /**
+   * Write each event's outbox row in the append's transaction (default true). `false` appends
+   * the events alone: for a deployment that relays from the `events` table itself instead of
+   * running the outbox relay, and for the benchmark comparing the bare append with event
+   * stores that have no outbox. The relay then has nothing to publish.
+   */
+  readonly outbox?: boolean;
 }
 
 /**
@@ -66,6 +73,7 @@ export class MySqlEventStore implements EventStorePort, IdempotencyGate, Deadlin
       ttlMs: options.idempotencyTtlMs ?? 24 * 60 * 60 * 1000,
       leaseMs: options.idempotencyLeaseMs ?? 5_000,
       positionStep: () => (this.step ??= this.readPositionStep()),
+      outbox: options.outbox ?? true,
     };
     this.renewals = new ClaimRenewals(
       (claim) => renewIdempotencyClaim(this.knex, claim, this.deps),
