@@ -9,16 +9,11 @@ import {
   type Benchmark,
   type BenchContext,
 } from './context';
-import { abRounds, closedLoop, throughputRow, type ResultRow } from './harness';
+import { closedLoop, plannedComparisonMs, throughputRow, timedAb, type ResultRow } from './harness';
 
 export const R1_LEVELS = [1, 8, 32, 64] as const;
 /** Connections per side: the same for ours (Knex/tarn) and the baseline (mysql2 pool). */
 export const poolFor = (concurrency: number) => Math.min(concurrency, 16);
-
-export const r1Timing = (quick: boolean) =>
-  quick
-    ? { rounds: 2, roundMs: 1000, warmupMs: 300 }
-    : { rounds: 3, roundMs: 4000, warmupMs: 1000 };
 
 /** Our in-process command path: the aggregate runtime on the MySQL event store. */
 export interface InProcessPath {
@@ -142,13 +137,9 @@ export function idSource(tag: string) {
 export const r1: Benchmark = {
   name: 'R1 in-process commands vs mysql2',
   rows: R1_LEVELS.map((c) => ({ id: `R1@c${c}`, unit: 'commands/s', target: 'ratio >= 0.85' })),
-  plannedMs(quick) {
-    const t = r1Timing(quick);
-    return R1_LEVELS.length * (2 * t.warmupMs + 2 * t.rounds * t.roundMs) + 3000;
-  },
+  plannedMs: (quick) => R1_LEVELS.length * plannedComparisonMs(quick) + 3000,
   async run(ctx: BenchContext): Promise<ResultRow[]> {
     const db = await benchDatabase(ctx, 'r1');
-    const timing = r1Timing(ctx.quick);
     const nextId = idSource(`r1${Date.now().toString(36)}`);
     const rows: ResultRow[] = [];
     for (const concurrency of R1_LEVELS) {
@@ -165,15 +156,12 @@ export const r1: Benchmark = {
           });
         const oursOp = () => ours.registerCustomer(nextId('a'));
         const rawOp = () => raw.registerCustomer(nextId('b'));
-        ctx.progress.phase(`c=${concurrency} warm-up`);
-        await loop(oursOp, timing.warmupMs);
-        await loop(rawOp, timing.warmupMs);
-        const totals = await abRounds({
+        const totals = await timedAb({
           label: `c=${concurrency}`,
-          rounds: timing.rounds,
+          quick: ctx.quick,
           progress: ctx.progress,
-          ours: () => loop(oursOp, timing.roundMs),
-          baseline: () => loop(rawOp, timing.roundMs),
+          ours: (ms) => loop(oursOp, ms),
+          baseline: (ms) => loop(rawOp, ms),
         });
         rows.push(
           throughputRow(`R1@c${concurrency}`, 'commands/s', 0.85, totals, {

@@ -1,19 +1,23 @@
 import autocannon from 'autocannon';
 import { benchDatabase, type Benchmark, type BenchContext } from './context';
 import {
-  abRounds,
   closedLoop,
-  Latencies,
+  plannedComparisonMs,
+  SteadyWindow,
   throughputRow,
+  timedAb,
   type LoopResult,
   type ResultRow,
 } from './harness';
 import { startApp } from './processes';
-import { customerData, idSource, inProcessPath, poolFor, r1Timing } from './r1-commands';
+import { customerData, idSource, inProcessPath, poolFor } from './r1-commands';
 
 export const R5_LEVELS = [8, 32] as const;
 
-/** One autocannon round: keep-alive connections = concurrency, one request in flight each. */
+/**
+ * One autocannon round: keep-alive connections = concurrency, one request in flight each,
+ * counted in a steady window like closedLoop's; autocannon is stopped when it closes.
+ */
 async function httpRound(
   baseUrl: string,
   concurrency: number,
@@ -21,11 +25,9 @@ async function httpRound(
   nextId: () => string,
   onProgress: (n: number) => void,
 ): Promise<LoopResult> {
-  const latencies = new Latencies();
-  let ok = 0;
+  const window = new SteadyWindow(concurrency, durationMs);
   let failed = 0;
   let firstFailure = '';
-  const started = performance.now();
   let finish!: (r: autocannon.Result) => void;
   let fail!: (err: Error) => void;
   const done = new Promise<autocannon.Result>((resolve, reject) => {
@@ -37,7 +39,10 @@ async function httpRound(
       url: baseUrl,
       connections: concurrency,
       pipelining: 1,
-      duration: durationMs / 1000,
+      // The window decides when to stop (at most 4 x durationMs); this is only a bound.
+      duration: (5 * durationMs) / 1000,
+      // autocannon looks at its stop flag once per sample.
+      sampleInt: 50,
       requests: [
         {
           method: 'POST',
@@ -57,23 +62,21 @@ async function httpRound(
     (err, result) => (err ? fail(err as Error) : finish(result)),
   );
   instance.on('response', (_client, status, _bytes, responseTime) => {
-    if (status === 201) {
-      ok++;
-      latencies.add(responseTime);
-    } else {
+    if (status === 201) window.complete(responseTime);
+    else {
       failed++;
       firstFailure ||= `HTTP ${status}`;
     }
+    if (!window.open) instance.stop();
   });
-  const ticker = setInterval(() => onProgress(ok), 250);
+  const ticker = setInterval(() => onProgress(window.count), 250);
   const result = await done.finally(() => clearInterval(ticker));
-  const elapsedMs = performance.now() - started;
   if (failed > 0 || result.errors > 0) {
     throw new Error(
       `R5: ${failed} non-201 answers (${firstFailure}), ${result.errors} errors, ${result.timeouts} timeouts`,
     );
   }
-  return { ops: ok, elapsedMs, latencies };
+  return window.result();
 }
 
 /**
@@ -84,13 +87,9 @@ async function httpRound(
 export const r5: Benchmark = {
   name: 'R5 HTTP commands vs in-process',
   rows: R5_LEVELS.map((c) => ({ id: `R5@c${c}`, unit: 'commands/s', target: 'ratio >= 0.85' })),
-  plannedMs(quick) {
-    const t = r1Timing(quick);
-    return R5_LEVELS.length * (2 * t.warmupMs + 2 * t.rounds * t.roundMs + 8000);
-  },
+  plannedMs: (quick) => R5_LEVELS.length * (plannedComparisonMs(quick) + 8000),
   async run(ctx: BenchContext): Promise<ResultRow[]> {
     const db = await benchDatabase(ctx, 'r5');
-    const t = r1Timing(ctx.quick);
     const next = idSource(`r5${Date.now().toString(36)}`);
     const rows: ResultRow[] = [];
     for (const concurrency of R5_LEVELS) {
@@ -118,15 +117,12 @@ export const r5: Benchmark = {
             op: () => local.registerCustomer(next('i')),
             onProgress: (n) => ctx.progress.tick(n),
           });
-        ctx.progress.phase(`c=${concurrency} warm-up`);
-        await http(t.warmupMs * 2);
-        await inProcess(t.warmupMs);
-        const totals = await abRounds({
+        const totals = await timedAb({
           label: `c=${concurrency}`,
-          rounds: t.rounds,
+          quick: ctx.quick,
           progress: ctx.progress,
-          ours: () => http(t.roundMs),
-          baseline: () => inProcess(t.roundMs),
+          ours: http,
+          baseline: inProcess,
         });
         rows.push(
           throughputRow(`R5@c${concurrency}`, 'commands/s', 0.85, totals, {

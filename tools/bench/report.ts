@@ -15,15 +15,34 @@ export interface BenchReport {
 const fmt = (v: number | null, digits = 1) =>
   v === null ? '-' : v >= 1000 ? String(Math.round(v)) : v.toFixed(digits);
 
+/** The lowest and highest per-pair ratio: how far the rounds of one row disagree. */
+function spread(ratios: readonly number[] | undefined): string {
+  if (!ratios || ratios.length === 0) return '-';
+  return `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
+}
+
 /** The table printed at the end of a run (also pasted into docs/performance.md). */
 export function formatTable(rows: readonly ResultRow[]): string {
-  const header = ['id', 'ours', 'baseline', 'unit', 'ratio', 'target', 'met', 'p50', 'p95', 'p99'];
+  const header = [
+    'id',
+    'ours',
+    'baseline',
+    'unit',
+    'ratio',
+    'pairs min-max',
+    'target',
+    'met',
+    'p50',
+    'p95',
+    'p99',
+  ];
   const body = rows.map((r) => [
     r.id,
     fmt(r.ours),
     fmt(r.baseline),
     r.unit,
     r.ratio === null ? '-' : r.ratio.toFixed(2),
+    spread(r.ratioRounds),
     r.target,
     r.met === null ? 'n/a' : r.met ? 'yes' : 'NO',
     fmt(r.p50, 2),
@@ -32,7 +51,7 @@ export function formatTable(rows: readonly ResultRow[]): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => (i === 0 || i === 3 || i === 5 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+    `| ${cells.map((c, i) => (i === 0 || i === 3 || i === 6 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   const out = [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`];
   for (const b of body) out.push(line(b));
   const notes = rows.filter((r) => r.note).map((r) => `- ${r.id}: ${r.note}`);

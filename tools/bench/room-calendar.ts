@@ -1,8 +1,16 @@
 import { DomainRejectionError, uuidV7 } from '@cqrs/core';
 import { nightsOf } from '@cqrs/hotel';
 import { benchDatabase, type Benchmark, type BenchContext } from './context';
-import { abRounds, closedLoop, Latencies, round, throughputRow, type ResultRow } from './harness';
-import { idSource, inProcessPath, poolFor, r1Timing } from './r1-commands';
+import {
+  closedLoop,
+  Latencies,
+  plannedComparisonMs,
+  round,
+  throughputRow,
+  timedAb,
+  type ResultRow,
+} from './harness';
+import { idSource, inProcessPath, poolFor } from './r1-commands';
 
 /**
  * The room calendar's cost (docs/room-calendar.md):
@@ -29,10 +37,7 @@ export const roomCalendar: Benchmark = {
     },
     { id: `CAL2@race${RACERS}`, unit: 'ms', target: 'one winner per night; p99 reported' },
   ],
-  plannedMs(quick) {
-    const t = r1Timing(quick);
-    return 2 * t.warmupMs + 2 * t.rounds * t.roundMs + (quick ? 3 : 10) * 1000 + 3000;
-  },
+  plannedMs: (quick) => plannedComparisonMs(quick) + (quick ? 3 : 10) * 1000 + 3000,
   async run(ctx: BenchContext): Promise<ResultRow[]> {
     const db = await benchDatabase(ctx, 'calendar');
     const path = inProcessPath(db.url, poolFor(CONCURRENCY));
@@ -61,7 +66,6 @@ export const roomCalendar: Benchmark = {
     for (let w = 0; w < CONCURRENCY; w++) await registerRoom(`cal1-${w}`);
 
     // CAL1: each worker its own room, the next two nights of it each time.
-    const timing = r1Timing(ctx.quick);
     const nextNight = new Array<number>(CONCURRENCY).fill(0);
     const nextId = idSource(`cal${Date.now().toString(36)}`);
     const place = async (w: number) => {
@@ -83,15 +87,12 @@ export const roomCalendar: Benchmark = {
         onProgress: (n) => ctx.progress.tick(n),
       });
     const register = () => path.registerCustomer(nextId('c'));
-    ctx.progress.phase('CAL1 warm-up');
-    await loop(place, timing.warmupMs);
-    await loop(register, timing.warmupMs);
-    const totals = await abRounds({
+    const totals = await timedAb({
       label: 'CAL1',
-      rounds: timing.rounds,
+      quick: ctx.quick,
       progress: ctx.progress,
-      ours: () => loop(place, timing.roundMs),
-      baseline: () => loop(register, timing.roundMs),
+      ours: (ms) => loop(place, ms),
+      baseline: (ms) => loop(register, ms),
     });
     const rows = [
       throughputRow(`CAL1@c${CONCURRENCY}`, 'commands/s', 0.8, totals, {
