@@ -107,6 +107,12 @@ export async function appendToStream(
   const attempt = () =>
     withConnection(knex, async (connection): Promise<AppendResult> => {
       try {
+        if (!idempotency && inserts.length === 1) {
+          // The events alone ({ outbox: false }, no claims or deadlines): one INSERT is atomic
+          // by itself, so it goes without a transaction around it.
+          const [header] = await batch(connection, inserts);
+          return resultOf(firstPosition(header));
+        }
         if (!idempotency) {
           const [, header] = await batch(connection, [BEGIN, ...inserts, COMMIT]);
           return resultOf(firstPosition(header));
