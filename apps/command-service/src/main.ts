@@ -1,17 +1,13 @@
 import { commonEnv, int, optionalStr, port, readConfig } from '@cqrs/core';
-import { startTracing } from '@cqrs/telemetry';
-import { createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
-import { startHeartbeat } from '@cqrs/instances';
 import { hotelAggregates } from '@cqrs/hotel';
+import { runInstance } from '@cqrs/instances';
 import { createCommandService } from './service';
 
-/** Composition root of the command API: config, wiring, start, graceful stop. */
-async function main(): Promise<void> {
-  const log = createLogger('command-service', process.env.LOG_LEVEL);
-  try {
-    // Before anything else, so every span of this process is recorded (off unless OTEL_TRACES_EXPORTER is set).
-    const tracing = startTracing('command-service');
-    const config = readConfig({
+/** Composition root of the command API. */
+void runInstance({
+  name: 'command-service',
+  config: () =>
+    readConfig({
       mysqlUrl: commonEnv.mysqlUrl,
       logLevel: commonEnv.logLevel,
       host: commonEnv.host,
@@ -31,29 +27,16 @@ async function main(): Promise<void> {
       reservationHoldMs: int('RESERVATION_HOLD_MS', 0, 0),
       deadlinePollMs: int('DEADLINE_POLL_INTERVAL_MS', 1_000, 10),
       deadlineLeaseMs: int('DEADLINE_LEASE_MS', 30_000, 100),
-    });
-    const holdMs = config.reservationHoldMs || config.reservationHoldMinutes * 60_000;
-    const service = await createCommandService(
-      { ...config, delays: { reservationHold: holdMs } },
+    }),
+  start: (config, log) =>
+    createCommandService(
+      {
+        ...config,
+        delays: {
+          reservationHold: config.reservationHoldMs || config.reservationHoldMinutes * 60_000,
+        },
+      },
       hotelAggregates,
       log,
-    );
-    const instance = startHeartbeat({
-      app: 'command-service',
-      mysqlUrl: config.mysqlUrl,
-      host: config.host,
-      port: config.port,
-      logger: log,
-    });
-    onShutdown(log, [
-      ['instance', () => instance.stop()],
-      ['command-service', () => service.close()],
-      ['tracing', () => tracing.shutdown()],
-    ]);
-    await service.app.listen({ port: config.port, host: config.host });
-  } catch (err) {
-    exitOnStartupError(log, err);
-  }
-}
-
-void main();
+    ),
+});

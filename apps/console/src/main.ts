@@ -1,15 +1,14 @@
 import { commonEnv, optionalStr, port, readConfig, url } from '@cqrs/core';
 import { hotelAggregates } from '@cqrs/hotel';
-import { createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
-import { startHeartbeat } from '@cqrs/instances';
+import { runInstance } from '@cqrs/instances';
 import { createConsoleService } from './service';
 
 /** Composition root of the operator console (docs/console.md). */
-async function main(): Promise<void> {
-  const log = createLogger('console', process.env.LOG_LEVEL);
-  try {
-    const queryPort = process.env.QUERY_PORT ?? '3001';
-    const config = readConfig({
+void runInstance({
+  name: 'console',
+  tracing: false,
+  config: () =>
+    readConfig({
       mysqlUrl: commonEnv.mysqlUrl,
       amqpUrl: commonEnv.amqpUrl,
       indexPrefix: commonEnv.indexPrefix,
@@ -17,25 +16,11 @@ async function main(): Promise<void> {
       host: commonEnv.host,
       port: port('CONSOLE_PORT', 3003),
       managementUrl: optionalStr('RABBITMQ_MANAGEMENT_URL'),
-      queryUrl: url('QUERY_URL', `http://127.0.0.1:${queryPort}`, ['http', 'https']),
+      queryUrl: url('QUERY_URL', `http://127.0.0.1:${process.env.QUERY_PORT ?? '3001'}`, [
+        'http',
+        'https',
+      ]),
       adminToken: optionalStr('ADMIN_TOKEN'),
-    });
-    const service = await createConsoleService(config, hotelAggregates, log);
-    const instance = startHeartbeat({
-      app: 'console',
-      mysqlUrl: config.mysqlUrl,
-      host: config.host,
-      port: config.port,
-      logger: log,
-    });
-    onShutdown(log, [
-      ['instance', () => instance.stop()],
-      ['console', () => service.close()],
-    ]);
-    await service.app.listen({ port: config.port, host: config.host });
-  } catch (err) {
-    exitOnStartupError(log, err);
-  }
-}
-
-void main();
+    }),
+  start: (config, log) => createConsoleService(config, hotelAggregates, log),
+});

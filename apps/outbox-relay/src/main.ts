@@ -1,16 +1,12 @@
 import { commonEnv, int, optionalStr, port, readConfig } from '@cqrs/core';
-import { startTracing } from '@cqrs/telemetry';
-import { createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
-import { startHeartbeat } from '@cqrs/instances';
+import { runInstance } from '@cqrs/instances';
 import { createRelayService } from './relay-service';
 
 /** Composition root of the relay worker; it serves /health and /metrics on RELAY_PORT. */
-async function main(): Promise<void> {
-  const log = createLogger('outbox-relay', process.env.LOG_LEVEL);
-  try {
-    // Before anything else, so every span of this process is recorded (off unless OTEL_TRACES_EXPORTER is set).
-    const tracing = startTracing('outbox-relay');
-    const config = readConfig({
+void runInstance({
+  name: 'outbox-relay',
+  config: () =>
+    readConfig({
       mysqlUrl: commonEnv.mysqlUrl,
       amqpUrl: commonEnv.amqpUrl,
       eventsExchange: commonEnv.eventsExchange,
@@ -27,25 +23,7 @@ async function main(): Promise<void> {
       retentionSeconds: int('OUTBOX_RETENTION_SECONDS', 86_400, 0),
       purgeIntervalMs: int('OUTBOX_PURGE_INTERVAL_MS', 60_000, 100),
       purgeBatchSize: int('OUTBOX_PURGE_BATCH_SIZE', 1000, 1, 100_000),
-    });
-    const service = await createRelayService(config, log);
-    const instance = startHeartbeat({
-      app: 'outbox-relay',
-      mysqlUrl: config.mysqlUrl,
-      host: config.host,
-      port: config.port,
-      role: service.role,
-      logger: log,
-    });
-    onShutdown(log, [
-      ['instance', () => instance.stop()],
-      ['outbox-relay', () => service.close()],
-      ['tracing', () => tracing.shutdown()],
-    ]);
-    await service.app.listen({ port: config.port, host: config.host });
-  } catch (err) {
-    exitOnStartupError(log, err);
-  }
-}
-
-void main();
+    }),
+  start: (config, log) => createRelayService(config, log),
+  role: (service) => service.role(),
+});

@@ -1,16 +1,12 @@
 import { commonEnv, int, oneOf, optionalStr, port, readConfig } from '@cqrs/core';
-import { startTracing } from '@cqrs/telemetry';
-import { createLogger, exitOnStartupError, onShutdown } from '@cqrs/http';
-import { startHeartbeat } from '@cqrs/instances';
+import { runInstance } from '@cqrs/instances';
 import { createQueryService } from './service';
 
 /** Composition root of the query side: projector and search API, together or apart. */
-async function main(): Promise<void> {
-  const log = createLogger('query-service', process.env.LOG_LEVEL);
-  try {
-    // Before anything else, so every span of this process is recorded (off unless OTEL_TRACES_EXPORTER is set).
-    const tracing = startTracing('query-service');
-    const config = readConfig({
+void runInstance({
+  name: 'query-service',
+  config: () =>
+    readConfig({
       ...commonEnv,
       port: port('QUERY_PORT', 3001),
       adminToken: optionalStr('ADMIN_TOKEN'),
@@ -27,8 +23,9 @@ async function main(): Promise<void> {
       partitions: int('PROJECTOR_PARTITIONS', 4, 1, 256),
       rebalanceEveryMs: int('PROJECTOR_REBALANCE_INTERVAL_MS', 2000, 100, 600_000),
       appliedLog: optionalStr('PROJECTOR_APPLIED_LOG'),
-    });
-    const service = await createQueryService(
+    }),
+  start: (config, log) =>
+    createQueryService(
       {
         ...config,
         roles: {
@@ -37,24 +34,6 @@ async function main(): Promise<void> {
         },
       },
       log,
-    );
-    const instance = startHeartbeat({
-      app: 'query-service',
-      mysqlUrl: config.mysqlUrl,
-      host: config.host,
-      port: config.port,
-      role: () => config.roles,
-      logger: log,
-    });
-    onShutdown(log, [
-      ['instance', () => instance.stop()],
-      ['query-service', () => service.close()],
-      ['tracing', () => tracing.shutdown()],
-    ]);
-    await service.app.listen({ port: config.port, host: config.host });
-  } catch (err) {
-    exitOnStartupError(log, err);
-  }
-}
-
-void main();
+    ),
+  role: (_service, config) => config.roles,
+});
