@@ -3,8 +3,9 @@ import { runChaos } from './chaos';
 /**
  * The chaos suite's short schedule, in every `npm test`: a minute of mixed commands while the
  * apps are killed with -9, their MySQL connections killed and their AMQP connections closed
- * (CHAOS_GLOBAL_FAULTS=1 adds a global read lock, a broker restart and a frozen
- * Elasticsearch - not by default: they would hit the test files Jest runs alongside). Then
+ * (CHAOS_GLOBAL_FAULTS=1 adds a global read lock, a broker restart, Elasticsearch stopped
+ * and started, and frozen - not by default: they would hit the test files Jest runs
+ * alongside). Then
  * every acknowledged command must be in MySQL, once, at its version, and every read model,
  * join and the events index must converge. The full schedule: `npm run chaos` (README).
  */

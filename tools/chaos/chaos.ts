@@ -4,14 +4,17 @@ import {
   createTestIndexPrefix,
   createTestVhost,
 } from '@cqrs/testing';
-import { FAULTS, type FaultContext } from './faults';
+import { FAULTS, type Fault, type FaultContext } from './faults';
 import { CommandLoad } from './load';
 import { total, verify, type Discrepancies } from './verify';
 
 export interface ChaosOptions {
   /** How long the load runs, faults included. */
   readonly loadMs: number;
-  /** A fault every this long, in the order of FAULTS (cycling). */
+  /**
+   * A fault every this long, in the order of FAULTS (cycling); shorter when the load would
+   * not give every kind a slot.
+   */
   readonly faultEveryMs: number;
   /** Instances of each app. */
   readonly instances: number;
@@ -27,6 +30,45 @@ export interface ChaosReport {
   readonly ok: boolean;
   readonly summary: string;
   readonly discrepancies: Discrepancies;
+  /** The fault kinds of the schedule that the load ended before (none in a good run). */
+  readonly missedFaults: readonly string[];
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
+
+/**
+ * The fault schedule: fault n at (n + 1) x `every` after the load starts, in the order of
+ * `faults`, so every kind once before any twice. `every` is at most loadMs / (kinds + 1), so
+ * that each kind has a slot within the load. Faults never overlap: one that runs long (an
+ * Elasticsearch restart) delays the next, which then come at once until the schedule is
+ * back on time; none starts after the load. Returns the names of the faults injected.
+ */
+export async function runSchedule(
+  faults: readonly Fault[],
+  opts: { readonly loadMs: number; readonly faultEveryMs: number },
+  inject: (fault: Fault, n: number) => Promise<void>,
+  clock: Clock = realClock,
+): Promise<string[]> {
+  const start = clock.now();
+  const every = Math.min(opts.faultEveryMs, opts.loadMs / (faults.length + 1));
+  const injected: string[] = [];
+  for (let n = 0; faults.length > 0; n++) {
+    const due = start + (n + 1) * every;
+    if (due >= start + opts.loadMs) break;
+    await clock.sleep(Math.max(0, due - clock.now()));
+    if (clock.now() - start >= opts.loadMs) break; // the faults before ran past the load
+    const fault = faults[n % faults.length]!;
+    await inject(fault, n);
+    injected.push(fault.name);
+  }
+  return injected;
 }
 
 /**
@@ -36,6 +78,9 @@ export interface ChaosReport {
  */
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const log = opts.log ?? (() => undefined);
+  const faults = FAULTS.filter((f) => f.scoped || opts.globalFaults);
+  const cannot = faults.flatMap((f) => f.precondition?.() ?? []);
+  if (cannot.length > 0) throw new Error(`chaos: cannot run: ${cannot.join('; ')}`);
   const [db, vhost, es] = await Promise.all([
     createTestDatabase('chaos'),
     createTestVhost('chaos'),
@@ -50,9 +95,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   };
   const all: AppProcess[] = [];
   try {
+    // Each instance on a port of its own; the relays compete for the leader lock, the
+    // query-services share the partitioned queues (PROJECTOR_PARTITIONS, default 4).
     const startEach = async (name: 'command-service' | 'outbox-relay' | 'query-service') => {
-      const apps: AppProcess[] = [];
-      for (let i = 0; i < opts.instances; i++) apps.push(await AppProcess.start(name, env));
+      const apps = await Promise.all(
+        Array.from({ length: opts.instances }, () => AppProcess.start(name, env)),
+      );
       all.push(...apps);
       return apps;
     };
@@ -69,6 +117,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       database: url.pathname.slice(1),
       vhost: vhost.vhost,
       restarts: new Map(),
+      log,
       mysqlAdminUrl: `${url.protocol}//${url.username}${url.password ? `:${url.password}` : ''}@${url.host}/`,
     };
     const load = new CommandLoad(commands);
@@ -76,20 +125,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     log(`chaos: ${opts.instances} instance(s) of each app up; load for ${opts.loadMs / 1000} s`);
 
     const loadStart = Date.now();
-    const faults = FAULTS.filter((f) => f.scoped || opts.globalFaults);
-    const injected: string[] = [];
-    const scheduler = (async () => {
-      for (let n = 0; Date.now() - loadStart + opts.faultEveryMs < opts.loadMs; n++) {
-        await new Promise((r) => setTimeout(r, opts.faultEveryMs));
-        const fault = faults[n % faults.length]!;
-        const at = ((Date.now() - loadStart) / 1000).toFixed(0);
-        log(`chaos: t+${at}s ${fault.name}`);
-        await fault.inject(ctx, n);
-        injected.push(fault.name);
-      }
-    })();
+    const scheduler = runSchedule(faults, opts, async (fault, n) => {
+      log(`chaos: t+${((Date.now() - loadStart) / 1000).toFixed(0)}s ${fault.name}`);
+      await fault.inject(ctx, n);
+    });
     await load.run(opts.workers, () => Date.now() - loadStart > opts.loadMs);
-    await scheduler;
+    const injected = await scheduler;
+    const missedFaults = faults.map((f) => f.name).filter((name) => !injected.includes(name));
     await Promise.all(ctx.restarts.values());
     const loadSeconds = (Date.now() - loadStart) / 1000;
     const crashes = all.flatMap((a) => a.crashes);
@@ -107,8 +149,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const summary =
       `chaos: ${ok ? 'ok' : 'FAILED'} - ${stats.acked.length} commands acknowledged in ` +
       `${loadSeconds.toFixed(0)} s (${(stats.acked.length / loadSeconds).toFixed(0)}/s, ` +
-      `${opts.workers} clients, ${opts.instances} instance(s) per app), ${injected.length} faults ` +
-      `(${[...new Set(injected)].join('; ')}); ` +
+      `${opts.workers} clients, ${opts.instances} instance(s) per app), ${injected.length} faults, ` +
+      `kinds ${faults.length - missedFaults.length}/${faults.length} ` +
+      `(${[...new Set(injected)].join('; ')}${missedFaults.length ? `; not injected: ${missedFaults.join('; ')}` : ''}); ` +
       `${ok ? `converged in ${convergedS.toFixed(1)} s` : `after ${convergedS.toFixed(1)} s`}: ` +
       `lost ${found.lost}, streams with gaps/duplicates ${found.gappedStreams}, events index off by ${found.eventsIndexOff}, ` +
       `stale read models ${found.staleReadModels}, stale joins ${found.staleJoins}, outbox left ${found.outbox}; ` +
@@ -117,7 +160,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     if (stats.serverErrors.length > 0)
       log(`chaos: 5xx seen: ${stats.serverErrors.slice(0, 5).join('\n')}`);
     if (crashes.length > 0) log(`chaos: crashes: ${crashes.join('\n')}`);
-    return { ok, summary, discrepancies: found };
+    return { ok, summary, discrepancies: found, missedFaults };
   } finally {
     await Promise.all(all.map((a) => a.stop()));
     await Promise.all([db.drop(), vhost.drop(), es.drop()]);

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
+import { stackDown, stackUp, startedHere } from '@cqrs/stack';
 import type { AppProcess } from '@cqrs/testing';
 
 const run = promisify(execFile);
@@ -16,12 +17,15 @@ export interface FaultContext {
   readonly mysqlAdminUrl: string;
   /** Processes coming back after a kill. */
   readonly restarts: Map<AppProcess, Promise<void>>;
+  readonly log: (line: string) => void;
 }
 
 export interface Fault {
   readonly name: string;
   /** Touches only this run's processes, connections and vhost (safe on a shared machine). */
   readonly scoped: boolean;
+  /** Why this fault cannot run here (checked before the run starts), or undefined. */
+  precondition?(): string | undefined;
   inject(ctx: FaultContext, pick: number): Promise<void>;
 }
 
@@ -32,7 +36,9 @@ const killAndRestart = (role: 'commands' | 'relays' | 'queries'): Fault => ({
   scoped: true,
   async inject(ctx, pick) {
     const apps = ctx[role];
-    const victim = apps[pick % apps.length]!;
+    // Of several relays, the leader (killing a standby changes nothing); else in turn.
+    const leader = role === 'relays' ? await relayLeader(apps) : undefined;
+    const victim = leader ?? apps[pick % apps.length]!;
     await ctx.restarts.get(victim); // never kill one that is still coming back
     await victim.kill9();
     // Restarting takes seconds (compiling TypeScript on a small machine): the schedule goes
@@ -43,6 +49,18 @@ const killAndRestart = (role: 'commands' | 'relays' | 'queries'): Fault => ({
     );
   },
 });
+
+/** The relay instance that holds the leader lock now, if one says so. */
+async function relayLeader(relays: readonly AppProcess[]): Promise<AppProcess | undefined> {
+  if (relays.length < 2) return undefined;
+  for (const relay of relays) {
+    const text = await fetch(`${relay.url}/metrics`, { signal: AbortSignal.timeout(2000) })
+      .then((r) => r.text())
+      .catch(() => '');
+    if (/^outbox_relay_leader(?:\{[^}]*\})? 1$/m.test(text)) return relay;
+  }
+  return undefined;
+}
 
 /** Every MySQL connection of the apps at once (the relay's lock connection included). */
 const killMysqlConnections: Fault = {
@@ -115,13 +133,44 @@ const freezeElasticsearch: Fault = {
   },
 };
 
+/**
+ * Elasticsearch stopped and started again, the way `npm run stack -- down elasticsearch` and
+ * `up` do it (SIGTERM, then a fresh process on the same data, waited for until its cluster is
+ * yellow or green): connections refused for the 20-60 s it takes, then indices as they were.
+ * Only an Elasticsearch this checkout's stack started (others' may not be ours to stop).
+ */
+const stopStartElasticsearch: Fault = {
+  name: 'stop and start Elasticsearch',
+  scoped: false,
+  precondition() {
+    return startedHere('elasticsearch')
+      ? undefined
+      : 'stopping Elasticsearch needs one this checkout started (`npm run stack -- up` here: ' +
+          '.stack/state.json); run from that checkout, or CHAOS_GLOBAL_FAULTS=0';
+  },
+  async inject(ctx) {
+    const log = (m: string) => ctx.log(`chaos:   [stack] ${m}`);
+    const stopped = Date.now();
+    await stackDown(log, ['elasticsearch']);
+    await sleep(2000);
+    await stackUp(log);
+    ctx.log(`chaos:   Elasticsearch back after ${((Date.now() - stopped) / 1000).toFixed(0)} s`);
+  },
+};
+
+/**
+ * In the order the schedule injects them (cycling): every kind once before any twice, the
+ * long global ones (a broker restart, Elasticsearch restarted) not last, so that a full run
+ * gets to each even when restarts run long.
+ */
 export const FAULTS: readonly Fault[] = [
   killAndRestart('commands'),
   killMysqlConnections,
+  stopStartElasticsearch,
   killAndRestart('relays'),
   closeAmqpConnections,
+  restartRabbit,
   killAndRestart('queries'),
   stallMysql,
-  restartRabbit,
   freezeElasticsearch,
 ];

@@ -3,7 +3,7 @@ import { runChaos } from './chaos';
 
 /**
  * `npm run chaos`: the full schedule by default (5 min of load, a fault every 15 s, the
- * server-wide faults included). CHAOS_LOAD_S, CHAOS_FAULT_EVERY_S, CHAOS_INSTANCES,
+ * server-wide faults included, 2 instances of each app). CHAOS_LOAD_S, CHAOS_FAULT_EVERY_S, CHAOS_INSTANCES,
  * CHAOS_WORKERS, CHAOS_GLOBAL_FAULTS=0 (only faults scoped to this run: kill -9, its own
  * MySQL connections, its vhost's AMQP connections). Prints one summary line; exit 1 on any
  * discrepancy.
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const report = await runChaos({
     loadMs: num('CHAOS_LOAD_S', 300) * 1000,
     faultEveryMs: num('CHAOS_FAULT_EVERY_S', 15) * 1000,
-    instances: num('CHAOS_INSTANCES', 1),
+    instances: num('CHAOS_INSTANCES', 2),
     workers: num('CHAOS_WORKERS', 8),
     globalFaults: process.env.CHAOS_GLOBAL_FAULTS !== '0',
     convergeMs: num('CHAOS_CONVERGE_S', 120) * 1000,

@@ -1,4 +1,4 @@
-export { stackEnv, stackUp, stackDown, stackStatus } from './stack';
+export { stackEnv, stackUp, stackDown, stackStatus, startedHere } from './stack';
 export { fetchManagement, managementUrl } from './rabbitmq';
 export { ES_VERSION } from './elasticsearch';
 export type { ServiceName, StartedService } from './state';

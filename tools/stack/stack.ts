@@ -41,6 +41,11 @@ export async function stackUp(log: Log, env = process.env): Promise<StartedServi
   return started;
 }
 
+/** What this checkout's `up` started and `down` may stop (undefined: not started here). */
+export function startedHere(name: ServiceName): StartedService | undefined {
+  return readState()[name];
+}
+
 const stoppers: Record<ServiceName, (s: StartedService, log: Log) => Promise<void>> = {
   mysql: mysqlDown,
   rabbitmq: rabbitDown,
