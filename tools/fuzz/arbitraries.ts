@@ -8,6 +8,7 @@ export interface JsonSchema {
   readonly anyOf?: readonly JsonSchema[];
   readonly properties?: Readonly<Record<string, JsonSchema>>;
   readonly required?: readonly string[];
+  readonly minProperties?: number;
   readonly items?: JsonSchema;
   readonly pattern?: string;
   readonly minLength?: number;

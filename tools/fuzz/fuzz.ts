@@ -6,7 +6,9 @@ import {
 } from '@cqrs/testing';
 import fc from 'fast-check';
 import { sendRaw, type RawResponse } from './raw-http';
-import { operationsOf, requestFor, type FuzzRequest } from './requests';
+import { validRequestFor, validWeight } from './domain';
+import { hostileRequestFor, operationsOf, type FuzzRequest } from './requests';
+import { World } from './world';
 
 export interface FuzzOptions {
   readonly seed: number;
@@ -24,6 +26,8 @@ export interface FuzzReport {
   readonly requests: number;
   readonly seconds: number;
   readonly byStatus: Readonly<Record<string, number>>;
+  /** The valid arm's answers by status (its 2xx share: how often the domain was reached). */
+  readonly validByStatus: Readonly<Record<string, number>>;
   readonly routes: number;
   /** Empty when every answer was in the contract. */
   readonly failure?: string;
@@ -104,7 +108,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       AppProcess.start('outbox-relay', env),
     ]);
     apps.push(query, relay);
-    await seed(command.url);
+    const world = new World();
+    await seed(command.url, world);
 
     const ports: Record<string, number> = {
       'command-service': command.port,
@@ -116,17 +121,25 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     ];
     log(`fuzz: ${operations.length} routes; seed ${opts.seed}`);
     const byStatus: Record<string, number> = {};
+    const validByStatus: Record<string, number> = {};
     let sent = 0;
     const fuzzStart = Date.now();
     const property = fc.asyncProperty(
+      // Half valid, half hostile; the hostile arm over every route alike.
       fc.oneof(
-        ...operations.flatMap((op) => [
-          requestFor(op, ADMIN_TOKEN, false),
-          requestFor(op, ADMIN_TOKEN, true),
-        ]),
+        fc.oneof(
+          ...operations
+            .filter((op) => validWeight(op) > 0)
+            .map((op) => ({
+              weight: validWeight(op),
+              arbitrary: validRequestFor(op, ADMIN_TOKEN),
+            })),
+        ),
+        fc.oneof(...operations.map((op) => hostileRequestFor(op, ADMIN_TOKEN))),
       ),
-      async (req) => {
+      async (generated) => {
         sent++;
+        const req = world.resolve(generated);
         let res: RawResponse;
         try {
           res = await sendRaw(ports[req.app]!, req, opts.requestTimeoutMs ?? 10_000);
@@ -143,10 +156,13 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
           );
         }
         byStatus[res.status] = (byStatus[res.status] ?? 0) + 1;
+        if (req.arm === 'valid') validByStatus[res.status] = (validByStatus[res.status] ?? 0) + 1;
+        world.observe(req, res);
         const wrong = verdict(req, res);
         if (wrong) {
           throw new Error(
-            `${req.app} ${req.route}: ${wrong}; answered ${res.body.toString('utf8').slice(0, 300)}`,
+            `${req.app} ${req.route}: ${wrong}; answered ${res.body.toString('utf8').slice(0, 300)}` +
+              `\nrequest as sent: ${show(req)}`,
           );
         }
         const crashed = apps.flatMap((a) => a.crashes);
@@ -169,16 +185,22 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         `request: ${details.counterexample ? show(details.counterexample[0]) : '?'}\n` +
         `replay: FUZZ_SEED=${opts.seed} FUZZ_RUNS=${opts.runs} npm run fuzz (path ${details.counterexamplePath ?? '?'})`
       : undefined;
+    const valid = Object.values(validByStatus).reduce((a, b) => a + b, 0);
+    const validOk = Object.entries(validByStatus)
+      .filter(([s]) => s.startsWith('2'))
+      .reduce((a, [, n]) => a + n, 0);
     const summary =
       `fuzz: ${failure ? 'FAILED' : 'ok'} - ${sent} requests over ${operations.length} routes in ` +
-      `${seconds.toFixed(1)} s (seed ${opts.seed}); statuses ${Object.entries(byStatus)
-        .map(([s, n]) => `${s}:${n}`)
-        .join(' ')}; setup ${((fuzzStart - started) / 1000).toFixed(1)} s`;
+      `${seconds.toFixed(1)} s (seed ${opts.seed}); statuses ${histogram(byStatus)}; ` +
+      `valid arm ${histogram(validByStatus)}, 2xx ${validOk}/${valid} ` +
+      `(${valid ? Math.round((100 * validOk) / valid) : 0}%); streams created ${JSON.stringify(world.sizes)}; ` +
+      `setup ${((fuzzStart - started) / 1000).toFixed(1)} s`;
     return {
       seed: opts.seed,
       requests: sent,
       seconds,
       byStatus,
+      validByStatus,
       routes: operations.length,
       summary,
       ...(failure ? { failure } : {}),
@@ -195,8 +217,16 @@ async function docOf(url: string) {
   return (await res.json()) as Parameters<typeof operationsOf>[1];
 }
 
-/** A customer, a room and a reservation under the ids the generators favour. */
-async function seed(commandUrl: string): Promise<void> {
+const histogram = (byStatus: Record<string, number>) =>
+  Object.entries(byStatus)
+    .map(([s, n]) => `${s}:${n}`)
+    .join(' ');
+
+/**
+ * A customer, a room and a reservation under the ids the hostile generators favour, known to
+ * the world from the start.
+ */
+async function seed(commandUrl: string, world: World): Promise<void> {
   const send = async (path: string, type: string, data: unknown) => {
     const res = await fetch(`${commandUrl}${path}`, {
       method: 'POST',
@@ -204,6 +234,7 @@ async function seed(commandUrl: string): Promise<void> {
       body: JSON.stringify({ type, data }),
     });
     if (res.status >= 300) throw new Error(`seeding ${path}: ${res.status} ${await res.text()}`);
+    world.record((await res.json()) as Record<string, unknown>);
   };
   await send('/commands/customer/c-1', 'RegisterCustomer', { name: 'Ada', email: 'ada@x.io' });
   await send('/commands/room/r-1', 'RegisterRoom', {
