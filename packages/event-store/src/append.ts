@@ -6,16 +6,10 @@ import {
   type AppendResult,
 } from '@cqrs/core';
 import type { Knex } from 'knex';
-import {
-  batch,
-  query,
-  rollback,
-  withConnection,
-  type ResultHeader,
-  type Statement,
-} from './connection';
+import type { Statement } from './connection';
 import { claimStatements, isClaimTaken, takenClaims } from './claims';
-import { isDeadlock, isDuplicateKey, isLockContention, rethrowAsUnavailable } from './db-errors';
+import { isDuplicateKey, isLockContention, rethrowAsUnavailable } from './db-errors';
+import { GroupRolledBack, type GroupCommitter, type PreparedAppend } from './group-commit';
 import { deadlineStatements } from './deadlines';
 import {
   completedKeyInsert,
@@ -46,15 +40,17 @@ const DEADLOCK_RETRIES = 4;
  *
  * - the events at versions expectedVersion+1.. in one multi-row INSERT: the unique
  *   (stream_type, stream_id, version) turns a lost race into a duplicate key, which stops
- *   the batch (the open transaction is rolled back on the same connection);
+ *   the batch (and this append: see GroupCommitter);
  * - their outbox rows, whose body and headers carry the event positions: one multi-row
  *   simple insert takes consecutive auto-increment values, so SQL fills them in from
  *   LAST_INSERT_ID() (the events insert's first value) without a round trip in between;
  * - with a key, the UPDATE completing it goes in the same batch (before the outbox insert,
- *   which would move LAST_INSERT_ID()); its affectedRows decides whether to COMMIT or to
- *   insert the completed row first - one more round trip.
+ *   which would move LAST_INSERT_ID()); when it matched nothing, the append runs again with
+ *   an INSERT of the completed row in its place - one more round trip.
  * - with claims and deadlines (docs/room-calendar.md), their DELETEs and INSERTs after the
  *   outbox rows, still in the same batch: a held key fails the INSERT, and so the append.
+ * Appends that arrive while others are in flight share one transaction (group commit), each
+ * behind its own savepoint and with its own outcome.
  * Only after a failure does it read: the stream's current version for the conflict error,
  * the keys another stream holds, or the idempotency record that beat us.
  *
@@ -63,11 +59,38 @@ const DEADLOCK_RETRIES = 4;
  */
 export async function appendToStream(
   knex: Knex,
+  committer: GroupCommitter,
   request: AppendRequest,
   deps: AppendDeps,
 ): Promise<AppendResult> {
   assertAppendable(request);
-  const step = await deps.positionStep();
+  const prepared = prepareAppend(request, deps, await deps.positionStep());
+  for (let tries = 1; ; tries++) {
+    try {
+      return await committer.commit(prepared);
+    } catch (failure) {
+      // InnoDB rolled the whole transaction back: running it again is safe, and tells a real
+      // conflict (duplicate version or key) from a lock-order accident between racing inserts.
+      const err = failure instanceof GroupRolledBack ? failure.cause : failure;
+      if (failure instanceof GroupRolledBack && tries < DEADLOCK_RETRIES) {
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * tries));
+        continue;
+      }
+      if (isClaimTaken(err, request)) {
+        const taken = await takenClaims(knex, request).catch(rethrowAsUnavailable);
+        if (taken.length > 0) {
+          throw new ClaimConflictError(`${request.streamType}:${request.streamId}`, taken);
+        }
+        // Its holder let go between our INSERT and our look: the keys may be free now.
+        if (tries < DEADLOCK_RETRIES) continue;
+      }
+      return explainFailure(knex, request, deps, err);
+    }
+  }
+}
+
+/** The append's statements and how to read its result (see PreparedAppend). */
+function prepareAppend(request: AppendRequest, deps: AppendDeps, step: bigint): PreparedAppend {
   const { streamType, streamId, metadata, idempotency } = request;
   const occurredAt = toIsoMicros(deps.clock.now());
   const events: UnpositionedEvent[] = request.events.map((e, i) => ({
@@ -81,12 +104,12 @@ export async function appendToStream(
     data: e.data,
     metadata,
   }));
-  const inserts = [
-    insertEvents(events, occurredAt),
+  const insertRows = insertEvents(events, occurredAt);
+  const rest = [
     ...(deps.outbox ? [insertOutbox(events, step)] : []),
     ...claimStatements(request, toSqlDatetime(occurredAt)),
     ...deadlineStatements(request),
-  ] as const;
+  ];
   const resultOf = (first: bigint): AppendResult => {
     const appended = events.map((e, i) => ({
       eventId: e.eventId,
@@ -103,81 +126,30 @@ export async function appendToStream(
       events: appended,
     };
   };
-
-  const attempt = () =>
-    withConnection(knex, async (connection): Promise<AppendResult> => {
-      try {
-        if (!idempotency && inserts.length === 1) {
-          // The events alone ({ outbox: false }, no claims or deadlines): one INSERT is atomic
-          // by itself, so it goes without a transaction around it.
-          const [header] = await batch(connection, inserts);
-          return resultOf(firstPosition(header));
-        }
-        if (!idempotency) {
-          const [, header] = await batch(connection, [BEGIN, ...inserts, COMMIT]);
-          return resultOf(firstPosition(header));
-        }
-        const now = deps.clock.now();
-        const token = deps.ids();
-        const update = completeKeyUpdate(
-          idempotency,
-          positionsExpression(resultTemplate(streamType, streamId, events), step),
-          deps,
-          now,
-          token,
-        );
-        const [insertEventRows, ...rest] = inserts;
-        const [, header, completed] = await batch(connection, [
-          BEGIN,
-          insertEventRows,
-          update,
-          ...rest,
-        ]);
-        const result = resultOf(firstPosition(header));
-        if ((completed as ResultHeader).affectedRows !== 1) {
-          const insert = completedKeyInsert(idempotency, JSON.stringify(result), deps, now, token);
-          try {
-            await query(connection, insert.sql, insert.values);
-          } catch (err) {
-            if (isDuplicateKey(err)) throw new IdempotencyKeyTaken(idempotency.key);
-            throw err;
-          }
-        }
-        await query(connection, COMMIT.sql);
-        return result;
-      } catch (err) {
-        await rollback(connection);
-        throw err;
-      }
-    });
-  for (let tries = 1; ; tries++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      // InnoDB rolled the whole transaction back: running it again is safe, and tells a real
-      // conflict (duplicate version or key) from a lock-order accident between racing inserts.
-      if (isDeadlock(err) && tries < DEADLOCK_RETRIES) {
-        await new Promise((r) => setTimeout(r, Math.random() * 5 * tries));
-        continue;
-      }
-      if (isClaimTaken(err, request)) {
-        const taken = await takenClaims(knex, request).catch(rethrowAsUnavailable);
-        if (taken.length > 0) {
-          throw new ClaimConflictError(`${streamType}:${streamId}`, taken);
-        }
-        // Its holder let go between our INSERT and our look: the keys may be free now.
-        if (tries < DEADLOCK_RETRIES) continue;
-      }
-      return explainFailure(knex, request, deps, err);
-    }
+  const bytes = (statements: readonly Statement[]) =>
+    statements.reduce(
+      (n, s) => s.values.reduce<number>((m, v) => m + (typeof v === 'string' ? v.length : 8), n),
+      0,
+    );
+  if (!idempotency) {
+    const statements = [insertRows, ...rest];
+    return { statements, bytes: bytes(statements), resultOf };
   }
-}
-
-const BEGIN: Statement = { sql: 'START TRANSACTION', values: [] };
-const COMMIT: Statement = { sql: 'COMMIT', values: [] };
-
-function firstPosition(header: unknown): bigint {
-  return BigInt(String((header as ResultHeader).insertId));
+  const now = deps.clock.now();
+  const token = deps.ids();
+  const result = positionsExpression(resultTemplate(streamType, streamId, events), step);
+  const statements = [
+    insertRows,
+    completeKeyUpdate(idempotency, result, deps, now, token),
+    ...rest,
+  ];
+  return {
+    statements,
+    insertingKey: [insertRows, completedKeyInsert(idempotency, result, deps, now, token), ...rest],
+    key: idempotency.key,
+    bytes: bytes(statements),
+    resultOf,
+  };
 }
 
 /** The SQL text per number of rows, built once (appends are one or a few events). */

@@ -14,7 +14,7 @@ export interface PooledConnection {
     sql: string,
     values: readonly unknown[],
     callback: (err: Error | null, result: unknown) => void,
-  ): void;
+  ): { on(event: 'result', listener: (result: unknown) => void): unknown };
   destroy(): void;
   readonly config: { readonly multipleStatements?: boolean };
 }
@@ -57,26 +57,43 @@ export function select<Row>(knex: Knex, sql: string, values: readonly unknown[])
   return withConnection(knex, (c) => query<Row[]>(c, sql, values));
 }
 
+/** What a batch got through: one result per statement that ran, and what stopped it. */
+export interface BatchOutcome {
+  readonly results: unknown[];
+  /** The error of statement `results.length`; the statements after it did not run. */
+  readonly error?: unknown;
+}
+
 /**
- * Runs statements in order and resolves one result per statement. On a connection opened
- * with `multipleStatements` (createKnex does) they travel as one query - one write and one
- * round trip; otherwise one by one, with the same results. Either way the first failing
- * statement stops the rest, and an open transaction stays open: the caller rolls back.
+ * Runs statements in order until one fails. On a connection opened with `multipleStatements`
+ * (createKnex does) they travel as one query - one write and one round trip; otherwise one
+ * by one, with the same outcome. Either way the first failing statement stops the rest and
+ * an open transaction stays open: the caller goes on, or rolls back.
  */
 export async function batch(
   connection: PooledConnection,
   statements: readonly Statement[],
-): Promise<unknown[]> {
+): Promise<BatchOutcome> {
+  const results: unknown[] = [];
   if (statements.length === 1 || connection.config.multipleStatements !== true) {
-    const results: unknown[] = [];
-    for (const s of statements) results.push(await query(connection, s.sql, s.values));
-    return results;
+    try {
+      for (const s of statements) results.push(await query(connection, s.sql, s.values));
+      return { results };
+    } catch (error) {
+      return { results, error };
+    }
   }
-  return query<unknown[]>(
-    connection,
-    statements.map((s) => s.sql).join(';\n'),
-    statements.flatMap((s) => s.values),
-  );
+  // mysql2 hands the callback no results when a statement fails, but emits each statement's
+  // OK packet as it arrives: counting them tells which statement failed.
+  return new Promise((resolve) => {
+    connection
+      .query(
+        statements.map((s) => s.sql).join(';\n'),
+        statements.flatMap((s) => s.values),
+        (error) => resolve(error ? { results, error } : { results }),
+      )
+      .on('result', (result) => results.push(result));
+  });
 }
 
 /**

@@ -203,13 +203,13 @@ export function completeKeyUpdate(
 }
 
 /**
- * Without a claim to complete, the append inserts the completed row directly. A duplicate
- * key means another request owns the key: the append rolls back and throws
- * IdempotencyKeyTaken (see resolveTakenKey).
+ * Without a claim to complete, the append inserts the completed row directly (in the place
+ * of the UPDATE, so `result` is again an SQL expression). A duplicate key means another
+ * request owns the key: the append fails with IdempotencyKeyTaken (see resolveTakenKey).
  */
 export function completedKeyInsert(
   idempotency: { readonly key: string; readonly fingerprint: string },
-  resultJson: string,
+  result: SqlExpression,
   deps: IdempotencyDeps,
   now: Date,
   token: string,
@@ -217,12 +217,12 @@ export function completedKeyInsert(
   return {
     sql: `INSERT INTO idempotency_keys
          (idempotency_key, fingerprint, status, claim_token, result, created_at, lease_expires_at, expires_at)
-       VALUES (?, ?, 'completed', ?, ?, ?, NULL, ?)`,
+       VALUES (?, ?, 'completed', ?, ${result.sql}, ?, NULL, ?)`,
     values: [
       idempotency.key,
       idempotency.fingerprint,
       token,
-      resultJson,
+      ...result.values,
       sqlTime(now),
       sqlTime(plus(now, deps.ttlMs)),
     ],

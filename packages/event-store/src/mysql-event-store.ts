@@ -27,6 +27,7 @@ import {
   renewIdempotencyClaim,
 } from './idempotency';
 import { ClaimRenewals } from './claim-renewal';
+import { DEFAULT_GROUP_COMMIT, GroupCommitter, type GroupCommitLimits } from './group-commit';
 import { headPosition, readAll, readStream, type ReadAllOptions } from './read';
 import { loadSnapshot, saveSnapshot } from './snapshots';
 
@@ -51,6 +52,12 @@ export interface MySqlEventStoreOptions {
    * stores that have no outbox. The relay then has nothing to publish.
    */
   readonly outbox?: boolean;
+  /**
+   * Group commit (docs/event-store.md "Group commit"): at most `maxGroups` append
+   * transactions in flight (default 2); appends arriving meanwhile share the next one, up to
+   * `maxAppends` (64) of them and `maxBytes` (4 MiB) of values.
+   */
+  readonly groupCommit?: Partial<GroupCommitLimits>;
 }
 
 /**
@@ -62,6 +69,7 @@ export class MySqlEventStore implements EventStorePort, IdempotencyGate, Deadlin
   private readonly deps: AppendDeps;
   private step: Promise<bigint> | undefined;
   private readonly renewals: ClaimRenewals;
+  private readonly committer: GroupCommitter;
 
   constructor(
     private readonly knex: Knex,
@@ -75,6 +83,7 @@ export class MySqlEventStore implements EventStorePort, IdempotencyGate, Deadlin
       positionStep: () => (this.step ??= this.readPositionStep()),
       outbox: options.outbox ?? true,
     };
+    this.committer = new GroupCommitter(knex, { ...DEFAULT_GROUP_COMMIT, ...options.groupCommit });
     this.renewals = new ClaimRenewals(
       (claim) => renewIdempotencyClaim(this.knex, claim, this.deps),
       Math.max(50, Math.floor(this.deps.leaseMs / 3)),
@@ -82,7 +91,7 @@ export class MySqlEventStore implements EventStorePort, IdempotencyGate, Deadlin
   }
 
   async appendToStream(request: AppendRequest): Promise<AppendResult> {
-    const result = await appendToStream(this.knex, request, this.deps);
+    const result = await appendToStream(this.knex, this.committer, request, this.deps);
     // The append completed the claim (or replayed the one that beat it): nothing to renew.
     if (request.idempotency) this.renewals.drop(request.idempotency.key);
     return result;
