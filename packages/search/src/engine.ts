@@ -45,6 +45,20 @@ export interface ProjectionEngineOptions {
   readonly maxUnrefreshed?: number;
 }
 
+/**
+ * What this engine knows of the writes to one concrete (single-shard) index, by sequence
+ * number: every write at or below `clean` that is not its own was visible to real-time gets
+ * and to searches before the engine's current batch read anything; `own` are the sequence
+ * numbers of its own writes above `clean`.
+ */
+interface WriteLedger {
+  clean: number | undefined;
+  readonly own: Set<number>;
+}
+
+/** Own sequence numbers remembered per index at most; beyond, the ledger starts over. */
+const MAX_OWN_SEQ_NOS = 100_000;
+
 /** A document this engine wrote that a search may not see yet. */
 interface Written {
   readonly doc: object;
@@ -97,6 +111,10 @@ export class ProjectionEngine {
    */
   private readonly owned = new Map<string, { ids: Set<string>; forgotten: boolean }>();
   private writes = 0;
+  /** By concrete index (see `onlyOwnWritesSince`). */
+  private readonly ledgers = new Map<string, WriteLedger>();
+  /** Attempts under way per target, and how many ever started (see `onlyOwnWritesSince`). */
+  private readonly attempts = new Map<string, { active: number; started: number }>();
 
   constructor(opts: ProjectionEngineOptions) {
     this.client = opts.client;
@@ -163,7 +181,9 @@ export class ProjectionEngine {
   ): Promise<number> {
     let written = 0;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.attempt(events, target, rejected);
+      const outcome = await this.alongside(target.index, (alone) =>
+        this.attempt(events, target, rejected, alone),
+      );
       written += outcome.written;
       if (outcome.conflicts === 0 && outcome.retryable === 0) return written;
       if (attempt >= this.maxAttempts) {
@@ -182,6 +202,7 @@ export class ProjectionEngine {
     events: readonly EventEnvelope[],
     { model, index, trustOwnWrites: trust, fresh = false }: ProjectionTarget,
     rejected: Map<number, string>,
+    alone: () => boolean,
   ): Promise<{ written: number; conflicts: number; retryable: number }> {
     const projection = model.projection;
     const plan = planBatch(projection, events, rejected);
@@ -253,6 +274,7 @@ export class ProjectionEngine {
         const outcome = classifyItem(result);
         if (outcome === 'ok') {
           written++;
+          if (!trustOwnWrites) this.ownWrite(result._index, result._seq_no);
           if (owned && !projection.appendOnly) owned.ids.add(dirty[i]![0]);
           const e = dirty[i]![1];
           e.seqNo = result._seq_no;
@@ -284,7 +306,7 @@ export class ProjectionEngine {
       });
     if (written > 0 && !trustOwnWrites && conflicts === 0 && retryable === 0) {
       // Counted as a conflict: the next attempt re-reads and projects the batch again.
-      if (await this.missedOtherSide(index, matches, lookedUp, state)) conflicts++;
+      if (await this.missedOtherSide(index, matches, lookedUp, state, alone)) conflicts++;
     }
     return { written, conflicts, retryable };
   }
@@ -293,20 +315,119 @@ export class ProjectionEngine {
    * Write-then-verify, after this attempt's write: did another writer change a document the
    * events looked up (real-time get), or write a document the field discovery should have
    * found (search after a refresh, which covers every write completed before it)?
+   *
+   * Both are needed only when somebody else wrote the index meanwhile: when its sequence
+   * numbers since the last clean point are all this engine's own writes (one shard-level
+   * stats request), nobody did, and the batch already saw everything (see
+   * `onlyOwnWritesSince`).
    */
   private async missedOtherSide(
     index: string,
     matches: ReadonlyArray<{ field: string; value: string }>,
     lookedUp: ReadonlySet<string>,
     state: ReadonlyMap<string, DocumentState>,
+    alone: () => boolean,
   ): Promise<boolean> {
+    if (lookedUp.size === 0 && matches.length === 0) return false;
+    const shard = await this.primaryShard(index);
+    if (shard && alone() && this.onlyOwnWritesSince(shard)) return false;
     const [changed, found] = await Promise.all([
       lookedUp.size > 0 ? this.changedSince(index, [...lookedUp], state) : false,
       matches.length > 0
         ? this.refresh([index]).then(() => this.discover(index, matches))
         : Promise.resolve([]),
     ]);
+    // Everything processed before the stats were read is covered by the refresh above (or
+    // was read in real time): a clean point. Without field targets there was no refresh, so
+    // only the real-time gets are covered, which is not enough for a later search.
+    if (shard && matches.length > 0) this.cleanUpTo(shard.index, shard.localCheckpoint);
     return changed || found.some((id) => !state.has(id));
+  }
+
+  /**
+   * Runs one attempt on `index`; `alone()` tells, when asked, whether no other attempt on
+   * it was under way at any time since this one started.
+   */
+  private async alongside<T>(index: string, fn: (alone: () => boolean) => Promise<T>): Promise<T> {
+    let a = this.attempts.get(index);
+    if (!a) this.attempts.set(index, (a = { active: 0, started: 0 }));
+    const wasIdle = a.active === 0;
+    const mine = ++a.started;
+    a.active++;
+    try {
+      return await fn(() => wasIdle && a.started === mine);
+    } finally {
+      a.active--;
+    }
+  }
+
+  /**
+   * True when every write to the shard since its clean point is this engine's own, and then
+   * moves the clean point up to its newest write. Why that makes the verification needless:
+   * another writer's write either got a sequence number at or below the shard's max when
+   * the stats were read - then it is in that range, and is not ours - or after: then it
+   * started after this batch's write had completed, and that writer's own verification sees
+   * this batch. And a write at or below the clean point was visible before this batch read.
+   * Own writes are found by the memory of unrefreshed writes (or a search after a refresh).
+   * Only for a batch that ran alone on this engine: two attempts side by side would each
+   * take the other's write for its own while neither saw it.
+   */
+  private onlyOwnWritesSince(shard: { index: string; maxSeqNo: number }): boolean {
+    const ledger = this.ledgers.get(shard.index);
+    if (ledger?.clean === undefined) return false;
+    if (shard.maxSeqNo - ledger.clean > ledger.own.size) return false;
+    for (let s = ledger.clean + 1; s <= shard.maxSeqNo; s++) if (!ledger.own.has(s)) return false;
+    this.cleanUpTo(shard.index, shard.maxSeqNo);
+    return true;
+  }
+
+  private cleanUpTo(index: string, seqNo: number): void {
+    const ledger = this.ledgerOf(index);
+    if (ledger.clean !== undefined && ledger.clean >= seqNo) return;
+    ledger.clean = seqNo;
+    for (const s of ledger.own) if (s <= seqNo) ledger.own.delete(s);
+  }
+
+  private ownWrite(index: string, seqNo: number | undefined): void {
+    if (seqNo === undefined) return;
+    const ledger = this.ledgerOf(index);
+    if (ledger.own.size >= MAX_OWN_SEQ_NOS) {
+      ledger.own.clear();
+      ledger.clean = undefined; // the next verification is a full one, and sets it again
+    }
+    ledger.own.add(seqNo);
+  }
+
+  private ledgerOf(index: string): WriteLedger {
+    let l = this.ledgers.get(index);
+    if (!l) this.ledgers.set(index, (l = { clean: undefined, own: new Set() }));
+    return l;
+  }
+
+  /**
+   * The sequence numbers of the primary of `index` (an alias: of the index behind it), when
+   * it is one index of one shard; undefined otherwise (then every verification is a full one).
+   */
+  private async primaryShard(
+    index: string,
+  ): Promise<{ index: string; maxSeqNo: number; localCheckpoint: number } | undefined> {
+    const res = await this.call('stats', () =>
+      this.client.indices.stats({
+        index,
+        level: 'shards',
+        metric: 'docs',
+        filter_path: ['indices.*.shards.*.seq_no', 'indices.*.shards.*.routing.primary'],
+      }),
+    );
+    const indices = Object.entries(res.indices ?? {});
+    if (indices.length !== 1) return undefined;
+    const [name, stats] = indices[0]!;
+    const shards = Object.values(stats.shards ?? {});
+    if (shards.length !== 1) return undefined;
+    const primary = (shards[0] as estypes.IndicesStatsShardStats[]).find((c) => c.routing?.primary);
+    const seqNo = primary?.seq_no;
+    if (!seqNo) return undefined;
+    return { index: name, maxSeqNo: seqNo.max_seq_no, localCheckpoint: seqNo.local_checkpoint };
   }
 
   /** True when a document is not (or no longer) what `state` read or wrote. */
