@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { waitUntil } from '@cqrs/testing';
 
 const repoRoot = join(__dirname, '..', '..');
+/** USER_HZ: /proc reports CPU times in these ticks (100 on every Linux we run on). */
+const CLOCK_TICKS = 100;
 
 /** `BENCH_CPU_PROF=1`: child processes write V8 CPU profiles to bench-results/profiles. */
 export const profileFlags = (): string[] =>
@@ -30,6 +32,8 @@ export interface AppProcess {
   readonly baseUrl: string;
   /** Resident set size of the process, from /proc (MB). */
   rssMb(): number;
+  /** CPU time the process has used so far, user + system (ms), from /proc. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -37,15 +41,33 @@ export interface AppProcess {
  * Starts one of our apps (`apps/<name>/src/main.ts` under tsx, the way `nx serve` does) and
  * waits for its /health to answer 200. Its log goes to the bench's stderr only at warn+.
  */
-export async function startApp(
+export function startApp(
   name: 'command-service' | 'outbox-relay' | 'query-service',
+  env: Record<string, string>,
+  portVar: string,
+): Promise<AppProcess> {
+  return startProcess(name, join(repoRoot, 'apps', name, 'src', 'main.ts'), env, portVar);
+}
+
+/** Starts a bench server of ours (`tools/bench/<name>.ts`) the same way as an app. */
+export function startBenchServer(
+  name: string,
+  env: Record<string, string>,
+  portVar: string,
+): Promise<AppProcess> {
+  return startProcess(name, join(repoRoot, 'tools', 'bench', `${name}.ts`), env, portVar);
+}
+
+async function startProcess(
+  name: string,
+  script: string,
   env: Record<string, string>,
   portVar: string,
 ): Promise<AppProcess> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    [...profileFlags(), '--import', 'tsx', join(repoRoot, 'apps', name, 'src', 'main.ts')],
+    [...profileFlags(), '--import', 'tsx', script],
     {
       cwd: repoRoot,
       env: { ...process.env, LOG_LEVEL: 'warn', ...env, [portVar]: String(port) },
@@ -90,6 +112,12 @@ export async function startApp(
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
       return kb / 1024;
+    },
+    cpuMs() {
+      // Fields 14 and 15 of /proc/<pid>/stat, after the parenthesised command name.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
     },
     stop,
   };

@@ -2,7 +2,7 @@ import { AggregateRuntime } from '@cqrs/aggregates';
 import { uuidV7 } from '@cqrs/core';
 import { createKnex, MySqlEventStore } from '@cqrs/event-store';
 import { hotelAggregates } from '@cqrs/hotel';
-import { createPool, type Pool } from 'mysql2/promise';
+import { createPool, type Pool, type ResultSetHeader } from 'mysql2/promise';
 import {
   benchDatabase,
   mysqlConnectionOptions,
@@ -67,7 +67,15 @@ export class RawSqlPath {
     });
   }
 
-  async registerCustomer(id: string): Promise<void> {
+  /**
+   * Returns the event's position. The raw HTTP server (R5) passes the request's payload and
+   * the metadata our service would record; R1 lets both default to what its ours-side sends.
+   */
+  async registerCustomer(
+    id: string,
+    data: object = customerData(id),
+    metadata: object = { correlationId: uuidV7(), actor: 'bench' },
+  ): Promise<string> {
     await this.pool.query(
       'SELECT version, schema_version, state FROM snapshots WHERE stream_type = ? AND stream_id = ?',
       ['customer', id],
@@ -81,13 +89,15 @@ export class RawSqlPath {
     const eventId = uuidV7();
     const occurredAt = new Date().toISOString().replace(/Z$/, '000Z');
     const sqlTime = occurredAt.replace('T', ' ').replace(/Z$/, '');
-    const data = customerData(id);
-    const metadata = { correlationId: uuidV7(), actor: 'bench' };
     const dataJson = JSON.stringify(data);
+    const { correlationId, causationId = correlationId } = metadata as {
+      correlationId: string;
+      causationId?: string;
+    };
     const metadataJson = JSON.stringify(metadata);
     const conn = await this.pool.getConnection();
     try {
-      await conn.query(
+      const [results] = await conn.query<ResultSetHeader[]>(
         `START TRANSACTION;
 INSERT INTO events
   (event_id, stream_type, stream_id, version, event_type, schema_version, data, metadata, occurred_at)
@@ -111,10 +121,11 @@ COMMIT`,
           `{"eventId":"${eventId}","streamType":"customer","streamId":"${id}","version":1,"position":"`,
           `","type":"CustomerRegistered","schemaVersion":1,"occurredAt":"${occurredAt}","data":${dataJson},"metadata":${metadataJson}}`,
           `{"stream-type":"customer","stream-id":"${id}","stream-version":1,"position":"`,
-          `","correlation-id":"${metadata.correlationId}","causation-id":"${metadata.correlationId}"}`,
+          `","correlation-id":"${correlationId}","causation-id":"${causationId}"}`,
           sqlTime,
         ],
       );
+      return String(results[1]!.insertId);
     } catch (err) {
       await conn.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -155,7 +166,9 @@ export const r1: Benchmark = {
             onProgress: (n) => ctx.progress.tick(n),
           });
         const oursOp = () => ours.registerCustomer(nextId('a'));
-        const rawOp = () => raw.registerCustomer(nextId('b'));
+        const rawOp = async () => {
+          await raw.registerCustomer(nextId('b'));
+        };
         const totals = await timedAb({
           label: `c=${concurrency}`,
           quick: ctx.quick,

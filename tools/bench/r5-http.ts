@@ -1,16 +1,16 @@
 import autocannon from 'autocannon';
 import { benchDatabase, type Benchmark, type BenchContext } from './context';
 import {
-  closedLoop,
   plannedComparisonMs,
+  round,
   SteadyWindow,
   throughputRow,
   timedAb,
   type LoopResult,
   type ResultRow,
 } from './harness';
-import { startApp } from './processes';
-import { customerData, idSource, inProcessPath, poolFor } from './r1-commands';
+import { startApp, startBenchServer, type AppProcess } from './processes';
+import { customerData, idSource, poolFor } from './r1-commands';
 
 export const R5_LEVELS = [8, 32] as const;
 
@@ -80,12 +80,14 @@ async function httpRound(
 }
 
 /**
- * Commands over HTTP (the real command-service process, keep-alive connections driven by
- * autocannon) against R1's in-process path at the same concurrency and pool size, on the
- * same database.
+ * Commands over HTTP: the real command-service process against a bare `node:http` server
+ * process (raw-http-server.ts) that parses the same JSON, sends the same SQL through mysql2
+ * and answers the same status and body - same pool size and connection options, both driven
+ * by the same autocannon settings from the bench process. The load generator's CPU thus
+ * weighs on both sides alike.
  */
 export const r5: Benchmark = {
-  name: 'R5 HTTP commands vs in-process',
+  name: 'R5 HTTP commands vs a node:http server',
   rows: R5_LEVELS.map((c) => ({ id: `R5@c${c}`, unit: 'commands/s', target: 'ratio >= 0.85' })),
   plannedMs: (quick) => R5_LEVELS.length * (plannedComparisonMs(quick) + 8000),
   async run(ctx: BenchContext): Promise<ResultRow[]> {
@@ -94,46 +96,55 @@ export const r5: Benchmark = {
     const rows: ResultRow[] = [];
     for (const concurrency of R5_LEVELS) {
       const pool = poolFor(concurrency);
-      ctx.progress.phase(`c=${concurrency} starting command-service`);
-      const app = await startApp(
-        'command-service',
-        { MYSQL_URL: db.url, MYSQL_POOL_MAX: String(pool) },
-        'COMMAND_PORT',
+      const env = { MYSQL_URL: db.url, MYSQL_POOL_MAX: String(pool) };
+      ctx.progress.phase(`c=${concurrency} starting command-service and the raw server`);
+      const app = await startApp('command-service', env, 'COMMAND_PORT');
+      const raw = await startBenchServer('raw-http-server', env, 'RAW_PORT').catch(
+        async (err: unknown) => {
+          await app.stop();
+          throw err;
+        },
       );
-      const local = inProcessPath(db.url, pool);
       try {
-        const http = (ms: number) =>
-          httpRound(
-            app.baseUrl,
+        // Each server's CPU per command over every round (warm-up included).
+        const cpu = new Map<AppProcess, { ms: number; ops: number }>();
+        const roundOn = (server: AppProcess, side: string) => async (ms: number) => {
+          const before = server.cpuMs();
+          const res = await httpRound(
+            server.baseUrl,
             concurrency,
             ms,
-            () => next('h'),
+            () => next(side),
             (n) => ctx.progress.tick(n),
           );
-        const inProcess = (ms: number) =>
-          closedLoop({
-            concurrency,
-            durationMs: ms,
-            op: () => local.registerCustomer(next('i')),
-            onProgress: (n) => ctx.progress.tick(n),
-          });
+          const used = cpu.get(server) ?? { ms: 0, ops: 0 };
+          cpu.set(server, { ms: used.ms + server.cpuMs() - before, ops: used.ops + res.ops });
+          return res;
+        };
+        const cpuPerCommand = (server: AppProcess) => {
+          const used = cpu.get(server);
+          return used && used.ops > 0 ? round(used.ms / used.ops, 3) : null;
+        };
         const totals = await timedAb({
           label: `c=${concurrency}`,
           quick: ctx.quick,
           progress: ctx.progress,
-          ours: http,
-          baseline: inProcess,
+          ours: roundOn(app, 'h'),
+          baseline: roundOn(raw, 'r'),
         });
         rows.push(
           throughputRow(`R5@c${concurrency}`, 'commands/s', 0.85, totals, {
             concurrency,
             pool,
-            client: 'autocannon 8 (keep-alive), in the bench process',
+            client: 'autocannon 8 (keep-alive), in the bench process, for both sides',
+            serverCpuMsPerCommand: cpuPerCommand(app),
+            baselineCpuMsPerCommand: cpuPerCommand(raw),
             serverRssMb: Math.round(app.rssMb()),
+            baselineRssMb: Math.round(raw.rssMb()),
           }),
         );
       } finally {
-        await local.close();
+        await raw.stop();
         await app.stop();
       }
     }
