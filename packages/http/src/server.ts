@@ -69,6 +69,13 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : uuidV7();
     },
+    // The request's one child logger carries the correlation id too (a second child per
+    // request cost ~2 % of a command's CPU).
+    childLoggerFactory: (logger, bindings, childOptions, req) =>
+      logger.child(
+        { ...bindings, correlationId: correlationIdOf(req, String(bindings.reqId)) },
+        childOptions,
+      ),
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
     // What the router or Node's HTTP parser refuse (bad percent-encoding in the path, a
     // control character in a header, an unknown method) is a problem+json 4xx too.
@@ -85,22 +92,26 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   registerJsonBodyParser(app);
   // Graceful close: requests in flight finish, but their keep-alive connections must not
   // hold `close()` open until the client's idle timeout - answer them with `Connection: close`.
+  // Hooks on every request take a callback rather than return a promise: cheaper per request.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
+    done(null, payload);
   });
   app.setErrorHandler(errorHandler);
   // After validation: Ajv coerces `?size=Infinity` to Infinity and lets it through as an
   // integer (its range checks skip non-finite numbers; `strictNumbers` does not help with
   // coercion). JSON bodies are checked by their parser.
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', (request, _reply, done) => {
     const problem =
       firstIllFormedValue(request.query, 'querystring') ??
       firstIllFormedValue(request.params, 'params');
-    if (problem) throw new ValidationError(`${problem.path} ${problem.message}`, [problem]);
+    done(
+      problem ? new ValidationError(`${problem.path} ${problem.message}`, [problem]) : undefined,
+    );
   });
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, {
@@ -108,13 +119,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
       instance: request.url,
     }),
   );
-  app.addHook('onRequest', async (request, reply) => {
-    const correlationId = request.headers['x-correlation-id'];
-    const id =
-      typeof correlationId === 'string' && /^[\w.:-]{1,128}$/.test(correlationId)
-        ? correlationId
-        : request.id;
-    request.correlationId = id;
+  app.addHook('onRequest', (request, reply, done) => {
+    request.correlationId = correlationIdOf(request.raw, request.id);
     // A SERVER span whose parent is the caller's `traceparent`; commands copy
     // `request.traceparent` into their events' metadata, so the trace continues through the
     // relay and the projector. With tracing off the caller's context passes through unchanged.
@@ -135,14 +141,14 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     );
     request.span = span;
     request.traceparent = traceparentOf(span);
-    const traceId = span.spanContext().traceId;
-    request.log = request.log.child(
-      request.traceparent ? { correlationId: id, traceId } : { correlationId: id },
-    );
+    if (request.traceparent)
+      request.log = request.log.child({ traceId: span.spanContext().traceId });
     void reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onError', async (request, _reply, error) => {
+  app.addHook('onError', (request, _reply, error, done) => {
     request.span?.recordException(error);
+    done();
   });
 
   const registry = opts.metrics ?? new Registry();
@@ -155,7 +161,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     httpDuration.observe(
       { method: request.method, route, status: String(reply.statusCode) },
@@ -173,6 +179,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     request.span?.setAttribute('http.response.status_code', reply.statusCode);
     if (reply.statusCode >= 500) request.span?.setStatus({ code: SpanStatusCode.ERROR });
     request.span?.end();
+    done();
   });
 
   await app.register(swagger, {
@@ -222,6 +229,12 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
   );
   return app;
+}
+
+/** The caller's `X-Correlation-Id` when well-formed, else the request id. */
+function correlationIdOf(req: IncomingMessage, requestId: string): string {
+  const given = req.headers['x-correlation-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : requestId;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<T> {

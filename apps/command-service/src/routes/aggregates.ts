@@ -20,7 +20,7 @@ export const aggregateRoutes: FastifyPluginAsyncTypebox<AggregateRoutesOptions> 
   opts,
 ) => {
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
-  app.addHook('onRequest', requireBearer(opts.apiToken));
+  if (opts.apiToken) app.addHook('onRequest', requireBearer(opts.apiToken));
 
   app.get(
     '/aggregates/:aggregateType/:aggregateId',

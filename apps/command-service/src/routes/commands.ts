@@ -37,7 +37,8 @@ export interface CommandRoutesOptions {
 export const commandRoutes: FastifyPluginAsyncTypebox<CommandRoutesOptions> = async (app, opts) => {
   // TypeBox checks without coercion: `"type": 123` is a 400, not the command "123".
   app.setValidatorCompiler(envelopeValidator);
-  app.addHook('onRequest', requireBearer(opts.apiToken));
+  // No hook at all without a token: each one costs every request something.
+  if (opts.apiToken) app.addHook('onRequest', requireBearer(opts.apiToken));
   app.addHook('preValidation', requireJson);
 
   // Runs after validation, so the casts below hold.
@@ -144,15 +145,24 @@ const envelopeValidator: FastifySchemaCompiler<TSchema> = (route) =>
     : TypeBoxValidatorCompiler(route);
 
 /** 415 for anything but JSON - also for a body-less POST, which names no media type. */
-async function requireJson(request: FastifyRequest): Promise<void> {
+function requireJson(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  done: (err?: Error) => void,
+): void {
   const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (mediaType === 'application/json') return;
+  if (mediaType === 'application/json') {
+    done();
+    return;
+  }
   const got = mediaType ? JSON.stringify(mediaType.slice(0, 100)) : 'no Content-Type';
   // The shared error handler turns a 4xx statusCode + code into problem+json.
-  throw Object.assign(new Error(`Commands must be sent as application/json (got ${got})`), {
-    statusCode: 415,
-    code: 'UNSUPPORTED_MEDIA_TYPE',
-  });
+  done(
+    Object.assign(new Error(`Commands must be sent as application/json (got ${got})`), {
+      statusCode: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    }),
+  );
 }
 
 const TRACESTATE = /^[\x20-\x7e]{1,512}$/;
