@@ -97,7 +97,8 @@ async function startProcess(
         const res = await fetch(`${baseUrl}/health`).catch(() => undefined);
         return res?.status === 200;
       },
-      60_000,
+      // Generous: under tsx on a loaded 2-core machine an app can take a minute to start.
+      120_000,
       100,
     );
   } catch (err) {
