@@ -54,7 +54,7 @@ async function start(mysqlUrl: string, env: Record<string, string> = {}): Promis
       if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
       return (await fetch(`${url}/health`)).status === 200;
     },
-    30_000,
+    90_000,
     100,
   );
   return { child, url, exited, output: () => out };
@@ -150,7 +150,7 @@ describe('command-service process', () => {
     } finally {
       if (!blocker.isCompleted()) await blocker.rollback();
     }
-  }, 60_000);
+  }, 180_000);
 
   it("frees a dead holder's Idempotency-Key one lease after kill -9; a live holder keeps it", async () => {
     const env = { IDEMPOTENCY_LEASE_MS: '1000' };
@@ -203,7 +203,7 @@ describe('command-service process', () => {
     } finally {
       if (!blocker.isCompleted()) await blocker.rollback();
     }
-  }, 60_000);
+  }, 180_000);
 
   it('after kill -9 mid-load and a restart, loses no acknowledged command and leaves nothing half-written', async () => {
     const first = await launch({ IDEMPOTENCY_LEASE_MS: '1500' });
@@ -309,5 +309,5 @@ describe('command-service process', () => {
     expect(await count("SELECT COUNT(*) AS n FROM events WHERE stream_id LIKE 'load-%'")).toBe(
       total,
     );
-  }, 90_000);
+  }, 180_000);
 });
