@@ -1,19 +1,10 @@
-import type { EventEnvelope, ReadModelProjection } from '@cqrs/core';
+import { eventMessageBody, type EventEnvelope, type ReadModelProjection } from '@cqrs/core';
 
-/** The `events` read model: every event as it was published, keyed by event id. */
-export interface EventLogEntry {
-  readonly eventId: string;
-  readonly streamType: string;
-  readonly streamId: string;
-  readonly version: number;
-  /** Kept as a string: global positions may exceed 2^53. */
-  readonly position: string;
-  readonly type: string;
-  readonly schemaVersion: number;
-  readonly occurredAt: string;
-  readonly data: Readonly<Record<string, unknown>>;
-  readonly metadata: Readonly<Record<string, unknown>>;
-}
+/**
+ * The `events` read model: every event as it was published (the body of its message),
+ * keyed by event id; the position stays a string (global positions may exceed 2^53).
+ */
+export type EventLogEntry = EventEnvelope;
 
 export const eventLogProjection: ReadModelProjection<EventLogEntry> = {
   name: 'events',
@@ -22,18 +13,5 @@ export const eventLogProjection: ReadModelProjection<EventLogEntry> = {
   targets: (event) => [{ id: event.eventId }],
   // An event never changes: a redelivery finds its document and changes nothing.
   evolve: (doc, event: EventEnvelope) =>
-    doc
-      ? undefined
-      : {
-          eventId: event.eventId,
-          streamType: event.streamType,
-          streamId: event.streamId,
-          version: event.version,
-          position: event.position,
-          type: event.type,
-          schemaVersion: event.schemaVersion,
-          occurredAt: event.occurredAt,
-          data: event.data,
-          metadata: event.metadata,
-        },
+    doc ? undefined : { ...eventMessageBody(event), position: event.position },
 };

@@ -1,21 +1,14 @@
-import { Mapping, versionedProperties } from '@cqrs/search';
+import { Mapping } from '@cqrs/search';
 import type { estypes } from '@elastic/elasticsearch';
+import { roomsMapping } from '../rooms/mapping';
 
+/** A room's fields as `rooms` maps them, with its holds and the nights they hold. */
 export const roomAvailabilityMapping: estypes.MappingTypeMapping = {
   properties: {
     kind: Mapping.keyword,
-    id: Mapping.keyword,
-    hotel: Mapping.textAndKeyword,
-    city: Mapping.textAndKeyword,
-    number: Mapping.keyword,
-    roomType: Mapping.keyword,
-    capacity: Mapping.integer,
-    ratePerNight: Mapping.long,
-    status: Mapping.keyword,
-    updatedAt: Mapping.timestamp,
+    ...roomsMapping.properties,
     holds: Mapping.unindexed,
     reservationIds: Mapping.keyword,
     heldNights: Mapping.keyword,
-    ...versionedProperties,
   },
 };

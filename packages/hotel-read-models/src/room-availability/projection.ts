@@ -2,7 +2,7 @@ import type { ReadModelProjection } from '@cqrs/core';
 import { assignNewer, type Versioned } from '@cqrs/search';
 import { nightsOf } from '@cqrs/hotel';
 import { isReservationEvent, isRoomEvent, type ReservationEnvelope } from '../hotel-event';
-import { roomFields, type RoomView } from '../rooms/projection';
+import { emptyRoom, roomFields, type RoomView } from '../rooms/projection';
 
 /**
  * What the read side knows of one reservation's hold on its room: facts, each set by one event
@@ -47,23 +47,7 @@ const noHold: Hold = {
 };
 
 function emptyDocument(kind: AvailabilityDocument['kind'], id: string): AvailabilityDocument {
-  return {
-    kind,
-    id,
-    hotel: null,
-    city: null,
-    number: null,
-    roomType: null,
-    capacity: null,
-    ratePerNight: null,
-    status: null,
-    updatedAt: null,
-    version: 0,
-    fieldVersions: {},
-    holds: {},
-    reservationIds: [],
-    heldNights: [],
-  };
+  return { kind, ...emptyRoom(id), holds: {}, reservationIds: [], heldNights: [] };
 }
 
 /** The facts one reservation event adds; undefined when it adds none (confirm, check-in). */

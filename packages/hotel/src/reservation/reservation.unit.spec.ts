@@ -2,24 +2,17 @@ import { aggregateTest, type GivenEvent } from '@cqrs/aggregates/testing';
 import { customer } from '../customer/customer';
 import { room } from '../room/room';
 import { reservation } from './reservation';
+import {
+  checkedIn,
+  confirmed,
+  customerRegistered,
+  placedAt,
+  roomRegisteredAt,
+} from './reservation.fixtures';
 
 const { given } = aggregateTest(reservation, { aggregateId: 'r-1' });
 
-const customerRegistered = {
-  type: 'CustomerRegistered',
-  data: { name: 'Ada', email: 'ada@example.com' },
-};
-const roomRegistered = {
-  type: 'RoomRegistered',
-  data: {
-    hotel: 'Grand',
-    city: 'Lisbon',
-    number: '101',
-    roomType: 'double',
-    capacity: 2,
-    ratePerNight: 12_000,
-  },
-};
+const roomRegistered = roomRegisteredAt(12_000);
 const place = (change: Record<string, unknown> = {}) => ({
   type: 'PlaceReservation',
   data: {
@@ -31,22 +24,8 @@ const place = (change: Record<string, unknown> = {}) => ({
     ...change,
   },
 });
-const placed = {
-  type: 'ReservationPlaced',
-  data: {
-    customerId: 'c-1',
-    roomId: 'room-1',
-    checkIn: '2030-05-01',
-    checkOut: '2030-05-04',
-    guests: 2,
-    nights: 3,
-    ratePerNight: 12_000,
-    totalPrice: 36_000,
-  },
-};
-const confirmed = { type: 'ReservationConfirmed', data: {} };
+const placed = placedAt(12_000);
 const cancelled = { type: 'ReservationCancelled', data: {} };
-const checkedIn = { type: 'GuestCheckedIn', data: {} };
 const checkedOut = { type: 'GuestCheckedOut', data: { checkedOutOn: '2030-01-01' } };
 const expired = { type: 'ReservationExpired', data: {} };
 

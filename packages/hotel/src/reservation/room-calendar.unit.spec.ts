@@ -5,48 +5,27 @@ import { customer } from '../customer/customer';
 import { hotelAggregates } from '../index';
 import { room } from '../room/room';
 import { reservation } from './reservation';
+import {
+  checkedIn,
+  confirmed,
+  customerRegistered,
+  placedAt,
+  roomRegisteredAt,
+} from './reservation.fixtures';
 import { roomNights } from './room-nights';
 
 /** The room calendar and the reservation hold (docs/room-calendar.md), on a fake clock. */
 const NOW = new Date('2030-05-02T09:30:00.000Z');
 const { given } = aggregateTest(reservation, { aggregateId: 'r-1', now: NOW });
 
-const roomRegistered = {
-  type: 'RoomRegistered',
-  data: {
-    hotel: 'Grand',
-    city: 'Lisbon',
-    number: '101',
-    roomType: 'double',
-    capacity: 2,
-    ratePerNight: 10_000,
-  },
-};
-const placed = {
-  type: 'ReservationPlaced',
-  data: {
-    customerId: 'c-1',
-    roomId: 'room-1',
-    checkIn: '2030-05-01',
-    checkOut: '2030-05-04',
-    guests: 2,
-    nights: 3,
-    ratePerNight: 10_000,
-    totalPrice: 30_000,
-  },
-};
-const confirmed = { type: 'ReservationConfirmed', data: {} };
-const checkedIn = { type: 'GuestCheckedIn', data: {} };
+const roomRegistered = roomRegisteredAt(10_000);
+const placed = placedAt(10_000);
 const place = (checkIn: string, checkOut: string) => ({
   type: 'PlaceReservation',
   data: { customerId: 'c-1', roomId: 'room-1', checkIn, checkOut, guests: 1 },
 });
 const withGuestAndRoom = (history: readonly GivenEvent[] = []) =>
-  given(history)
-    .and(customer, 'c-1', [
-      { type: 'CustomerRegistered', data: { name: 'Ada', email: 'ada@example.com' } },
-    ])
-    .and(room, 'room-1', [roomRegistered]);
+  given(history).and(customer, 'c-1', [customerRegistered]).and(room, 'room-1', [roomRegistered]);
 const nights = (...days: string[]) =>
   days.map((d) => ({ scope: 'room-night', key: `room-1/2030-05-0${d}` }));
 
