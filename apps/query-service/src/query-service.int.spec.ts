@@ -1,64 +1,45 @@
 import { migrate } from '@cqrs/event-store';
-import {
-  createTestDatabase,
-  createTestIndexPrefix,
-  createTestVhost,
-  waitUntil,
-  type TestDatabase,
-  type TestIndexPrefix,
-  type TestVhost,
-} from '@cqrs/testing';
-import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import type { EventEnvelope } from '@cqrs/core';
+import { createEventBackends, waitUntil, type EventBackends } from '@cqrs/testing';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { createQueryService, type QueryService } from './service';
+import { createQueryService, type QueryService, type QueryServiceConfig } from './service';
 
 const ADMIN = 'admin-secret';
 
 jest.setTimeout(60_000);
 
 describe('query service (RabbitMQ + Elasticsearch + MySQL)', () => {
-  let es: TestIndexPrefix;
-  let vhost: TestVhost;
-  let db: TestDatabase;
+  let backends: EventBackends;
+  let db: EventBackends['db'];
   let service: QueryService;
-  let amqp: ChannelModel;
-  let channel: ConfirmChannel;
-
-  beforeAll(async () => {
-    [es, vhost, db] = await Promise.all([
-      createTestIndexPrefix('query'),
-      createTestVhost('query'),
-      createTestDatabase('query'),
-    ]);
-    await migrate(db.knex);
-    service = await createQueryService(
-      {
-        elasticsearchUrl: es.url,
-        indexPrefix: es.prefix,
-        amqpUrl: vhost.url,
-        eventsExchange: 'events',
-        mysqlUrl: db.url,
-        adminToken: ADMIN,
-        roles: { api: true, projector: true },
-        prefetch: 200,
-        batchDelayMs: 5,
-      },
+  const start = (roles: QueryServiceConfig['roles']) =>
+    createQueryService(
+      { ...backends.urls, adminToken: ADMIN, roles, prefetch: 200, batchDelayMs: 5 },
       pino({ level: process.env.TEST_LOG ?? 'silent' }),
     );
+
+  beforeAll(async () => {
+    backends = await createEventBackends('query');
+    db = backends.db;
+    await migrate(db.knex);
+    service = await start({ api: true, projector: true });
     await waitUntil('the projector to consume', () => service.projector?.isConsuming);
-    amqp = await connect(vhost.url);
-    channel = await amqp.createConfirmChannel();
   });
 
   afterAll(async () => {
-    await amqp?.close();
     await service?.close();
-    await Promise.all([es?.drop(), vhost?.drop(), db?.drop()]);
+    await backends?.close();
   });
 
-  type Ev = { streamType: string; streamId: string; version: number; type: string; data?: object };
-  const bodies = new Map<Ev, object>();
+  type Ev = {
+    streamType: string;
+    streamId: string;
+    version: number;
+    type: string;
+    data?: Record<string, unknown>;
+  };
+  const bodies = new Map<Ev, EventEnvelope>();
 
   /** Commits events to the event store (as the command side does) and returns their messages. */
   async function commit(...events: Ev[]): Promise<Ev[]> {
@@ -92,25 +73,8 @@ describe('query service (RabbitMQ + Elasticsearch + MySQL)', () => {
     return events;
   }
 
-  /** Publishes messages exactly as docs/api.md "Event messages" says the relay does. */
-  async function publish(...events: Ev[]): Promise<void> {
-    for (const e of events) {
-      const body = bodies.get(e) as { eventId: string; position: string };
-      channel.publish('events', `${e.streamType}.${e.type}`, Buffer.from(JSON.stringify(body)), {
-        persistent: true,
-        contentType: 'application/json',
-        messageId: body.eventId,
-        type: e.type,
-        headers: {
-          'stream-type': e.streamType,
-          'stream-id': e.streamId,
-          'stream-version': e.version,
-          position: body.position,
-        },
-      });
-    }
-    await channel.waitForConfirms();
-  }
+  /** Publishes the committed events as the relay does. */
+  const publish = (...events: Ev[]) => backends.publish(events.map((e) => bodies.get(e)!));
 
   const get = (url: string, headers: Record<string, string> = {}) =>
     service.app.inject({ method: 'GET', url, headers });
@@ -239,22 +203,9 @@ describe('query service (RabbitMQ + Elasticsearch + MySQL)', () => {
   });
 
   it('answers tokens on an API-only instance: it refreshes what another projector applied', async () => {
-    const api = await createQueryService(
-      {
-        elasticsearchUrl: es.url,
-        indexPrefix: es.prefix,
-        amqpUrl: vhost.url,
-        eventsExchange: 'events',
-        mysqlUrl: db.url,
-        adminToken: ADMIN,
-        roles: { api: true, projector: false },
-        prefetch: 200,
-        batchDelayMs: 5,
-      },
-      pino({ level: process.env.TEST_LOG ?? 'silent' }),
-    );
+    const api = await start({ api: true, projector: false });
     const applied = (events: Ev[]) => {
-      const position = BigInt((bodies.get(events.at(-1)!) as { position: string }).position);
+      const position = BigInt(bodies.get(events.at(-1)!)!.position);
       return waitUntil('the projector to apply', () =>
         BigInt(service.projector!.checkpoint) >= position ? true : undefined,
       );
@@ -408,7 +359,7 @@ describe('query service (RabbitMQ + Elasticsearch + MySQL)', () => {
       data: { ...placed('r-5', 'c-1', 'rm-1').data, checkIn: 'not-a-date' },
     });
     await publish(poison!);
-    channel.publish('events', 'reservation.ReservationPlaced', Buffer.from('{not json'), {
+    backends.channel.publish('events', 'reservation.ReservationPlaced', Buffer.from('{not json'), {
       messageId: 'garbage',
     });
     await publish(...(await commit(placed('r-6', 'c-1', 'rm-1'))));

@@ -1,24 +1,8 @@
 import { AggregateRuntime } from '@cqrs/aggregates';
-import {
-  eventMessageBody,
-  eventMessageHeaders,
-  eventMessageProperties,
-  formatConsistencyToken,
-  routingKeyOf,
-  type EventEnvelope,
-} from '@cqrs/core';
+import { formatConsistencyToken } from '@cqrs/core';
 import { createKnex, migrate, MySqlEventStore } from '@cqrs/event-store';
 import { hotelAggregates } from '@cqrs/hotel';
-import {
-  createTestDatabase,
-  createTestIndexPrefix,
-  createTestVhost,
-  waitUntil,
-  type TestDatabase,
-  type TestIndexPrefix,
-  type TestVhost,
-} from '@cqrs/testing';
-import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { createEventBackends, waitUntil, type EventBackends } from '@cqrs/testing';
 import type { Knex } from 'knex';
 import pino from 'pino';
 import { createQueryService, type QueryService } from './service';
@@ -34,29 +18,17 @@ const WINDOW = 8;
 const night = (i: number) => `2031-03-${String(i + 1).padStart(2, '0')}`;
 
 describe('room availability (command side in process, RabbitMQ, Elasticsearch)', () => {
-  let es: TestIndexPrefix;
-  let vhost: TestVhost;
-  let db: TestDatabase;
+  let backends: EventBackends;
   let knex: Knex;
   let service: QueryService;
-  let amqp: ChannelModel;
-  let channel: ConfirmChannel;
 
   beforeAll(async () => {
-    [es, vhost, db] = await Promise.all([
-      createTestIndexPrefix('availability'),
-      createTestVhost('availability'),
-      createTestDatabase('availability'),
-    ]);
-    knex = createKnex(db.url, { poolMax: 10 });
+    backends = await createEventBackends('availability');
+    knex = createKnex(backends.db.url, { poolMax: 10 });
     await migrate(knex);
     service = await createQueryService(
       {
-        elasticsearchUrl: es.url,
-        indexPrefix: es.prefix,
-        amqpUrl: vhost.url,
-        eventsExchange: 'events',
-        mysqlUrl: db.url,
+        ...backends.urls,
         adminToken: 'admin',
         roles: { api: true, projector: true },
         prefetch: 200,
@@ -65,35 +37,13 @@ describe('room availability (command side in process, RabbitMQ, Elasticsearch)',
       pino({ level: process.env.TEST_LOG ?? 'silent' }),
     );
     await waitUntil('the projector to consume', () => service.projector?.isConsuming);
-    amqp = await connect(vhost.url);
-    channel = await amqp.createConfirmChannel();
   });
 
   afterAll(async () => {
-    await amqp?.close();
     await service?.close();
     await knex?.destroy();
-    await Promise.all([es?.drop(), vhost?.drop(), db?.drop()]);
+    await backends?.close();
   });
-
-  async function publish(events: readonly EventEnvelope[]): Promise<void> {
-    for (const e of events) {
-      channel.publish(
-        'events',
-        routingKeyOf(e.streamType, e.type),
-        Buffer.from(JSON.stringify(eventMessageBody(e))),
-        {
-          ...eventMessageProperties({
-            eventId: e.eventId,
-            type: e.type,
-            occurredAtMs: Date.parse(e.occurredAt),
-          }),
-          headers: eventMessageHeaders(e),
-        },
-      );
-    }
-    await channel.waitForConfirms();
-  }
 
   const available = async (query: string, headers: Record<string, string> = {}) => {
     const res = await service.app.inject({
@@ -154,8 +104,8 @@ describe('room availability (command side in process, RabbitMQ, Elasticsearch)',
     await runtime.close();
 
     const events = await store.readAll({ limit: 10_000 });
-    await publish([...events].reverse());
-    await publish(events);
+    await backends.publish([...events].reverse());
+    await backends.publish(events);
 
     const [claims] = (await knex.raw(
       "SELECT claim_key FROM claims WHERE scope = 'room-night'",

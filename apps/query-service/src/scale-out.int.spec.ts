@@ -1,13 +1,4 @@
-import {
-  createTestDatabase,
-  createTestIndexPrefix,
-  createTestVhost,
-  waitUntil,
-  type TestDatabase,
-  type TestIndexPrefix,
-  type TestVhost,
-} from '@cqrs/testing';
-import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { createEventBackends, waitUntil, type EventBackends } from '@cqrs/testing';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,40 +16,27 @@ const PARTITIONS = 4;
  * every hand-over, and joins converge whichever instance applies which stream.
  */
 describe('query service scaled out (3 instances, 4 partitions)', () => {
-  let es: TestIndexPrefix;
-  let vhost: TestVhost;
-  let db: TestDatabase;
-  let amqp: ChannelModel;
-  let channel: ConfirmChannel;
+  let backends: EventBackends;
+  let es: EventBackends['es'];
   const dir = mkdtempSync(join(tmpdir(), 'scale-out-'));
   const running = new Set<QueryService>();
   let instances = 0;
 
   beforeAll(async () => {
-    [es, vhost, db] = await Promise.all([
-      createTestIndexPrefix('scale'),
-      createTestVhost('scale'),
-      createTestDatabase('scale'),
-    ]);
-    amqp = await connect(vhost.url);
-    channel = await amqp.createConfirmChannel();
+    backends = await createEventBackends('scale');
+    es = backends.es;
   });
 
   afterAll(async () => {
     for (const s of running) await s.close();
-    await amqp?.close();
-    await Promise.all([es?.drop(), vhost?.drop(), db?.drop()]);
+    await backends?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   async function start(): Promise<QueryService> {
     const service = await createQueryService(
       {
-        elasticsearchUrl: es.url,
-        indexPrefix: es.prefix,
-        amqpUrl: vhost.url,
-        eventsExchange: 'events',
-        mysqlUrl: db.url,
+        ...backends.urls,
         adminToken: undefined,
         roles: { api: true, projector: true },
         prefetch: 100,
@@ -79,34 +57,26 @@ describe('query service scaled out (3 instances, 4 partitions)', () => {
   }
   const active = (s: QueryService) => s.projector?.activePartitions ?? [];
 
-  type Ev = { streamType: string; streamId: string; version: number; type: string; data: object };
+  type Ev = {
+    streamType: string;
+    streamId: string;
+    version: number;
+    type: string;
+    data: Record<string, unknown>;
+  };
   let position = 0;
   /** Publishes events as the relay does (docs/api.md "Event messages"). */
-  async function publish(events: readonly Ev[]): Promise<void> {
-    for (const e of events) {
-      const body = {
+  const publish = (events: readonly Ev[]) =>
+    backends.publish(
+      events.map((e) => ({
         eventId: randomUUID(),
         ...e,
         position: String(++position),
         schemaVersion: 1,
         occurredAt: new Date().toISOString(),
         metadata: { correlationId: 'scale' },
-      };
-      channel.publish('events', `${e.streamType}.${e.type}`, Buffer.from(JSON.stringify(body)), {
-        persistent: true,
-        contentType: 'application/json',
-        messageId: body.eventId,
-        type: e.type,
-        headers: {
-          'stream-type': e.streamType,
-          'stream-id': e.streamId,
-          'stream-version': e.version,
-          position: body.position,
-        },
-      });
-    }
-    await channel.waitForConfirms();
-  }
+      })),
+    );
   const rename = (id: string, version: number): Ev => ({
     streamType: 'customer',
     streamId: id,

@@ -3,6 +3,7 @@ export { createTestVhost, type TestVhost } from './rabbitmq';
 export { createTestIndexPrefix, type TestIndexPrefix } from './elasticsearch';
 export { uniqueName } from './names';
 export { waitUntil } from './wait';
+export { createEventBackends, type EventBackends } from './event-backends';
 export { AppProcess, freePort, type AppName } from './app-process';
 export {
   contractDifferences,
