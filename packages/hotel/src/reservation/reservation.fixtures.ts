@@ -17,15 +17,19 @@ export const roomRegisteredAt = (ratePerNight: number) => ({
     ratePerNight,
   },
 });
-/** `room-1` for 2030-05-01 to 2030-05-04 for two guests. */
+/** What `c-1` asks for: `room-1` from 2030-05-01 to 2030-05-04 for two guests. */
+export const stay = {
+  customerId: 'c-1',
+  roomId: 'room-1',
+  checkIn: '2030-05-01',
+  checkOut: '2030-05-04',
+  guests: 2,
+};
+/** The placement of `stay`: three nights. */
 export const placedAt = (ratePerNight: number) => ({
   type: 'ReservationPlaced',
   data: {
-    customerId: 'c-1',
-    roomId: 'room-1',
-    checkIn: '2030-05-01',
-    checkOut: '2030-05-04',
-    guests: 2,
+    ...stay,
     nights: 3,
     ratePerNight,
     totalPrice: 3 * ratePerNight,

@@ -8,6 +8,7 @@ import {
   customerRegistered,
   placedAt,
   roomRegisteredAt,
+  stay,
 } from './reservation.fixtures';
 
 const { given } = aggregateTest(reservation, { aggregateId: 'r-1' });
@@ -15,14 +16,7 @@ const { given } = aggregateTest(reservation, { aggregateId: 'r-1' });
 const roomRegistered = roomRegisteredAt(12_000);
 const place = (change: Record<string, unknown> = {}) => ({
   type: 'PlaceReservation',
-  data: {
-    customerId: 'c-1',
-    roomId: 'room-1',
-    checkIn: '2030-05-01',
-    checkOut: '2030-05-04',
-    guests: 2,
-    ...change,
-  },
+  data: { ...stay, ...change },
 });
 const placed = placedAt(12_000);
 const cancelled = { type: 'ReservationCancelled', data: {} };
