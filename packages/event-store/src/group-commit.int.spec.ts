@@ -63,13 +63,19 @@ async function holdClaim(knex: Knex, scope: string, key: string) {
 /** Every holder is released after its test, whatever happened (else knex.destroy waits). */
 const holders: { release(): Promise<void> }[] = [];
 
-/** The connection id of a transaction waiting for a lock in this database, once there is one. */
+/**
+ * The connection id of an append waiting for a held claim in this database, once there is one:
+ * a connection running a claims INSERT for 100 ms or more (an unhindered one takes well under
+ * a millisecond). From PROCESSLIST, which is live - INNODB_TRX's lock states are a cached
+ * snapshot that was seen here lagging by seconds (a finished append still "LOCK WAIT", the
+ * waiting one "RUNNING"), so killing by it could hit an idle pooled connection.
+ */
 async function waitingConnection(knex: Knex): Promise<number> {
   for (let i = 0; i < 1200; i++) {
     const [rows] = (await knex.raw(
-      `SELECT trx_mysql_thread_id AS id FROM information_schema.INNODB_TRX t
-       JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
-       WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE()`,
+      `SELECT ID AS id FROM information_schema.PROCESSLIST
+       WHERE DB = DATABASE() AND COMMAND = 'Query' AND ID <> CONNECTION_ID()
+         AND INFO LIKE 'INSERT INTO claims%' AND TIME_MS >= 100`,
     )) as [{ id: number | string }[]];
     if (rows[0]) return Number(rows[0].id);
     await new Promise((r) => setTimeout(r, 25));
