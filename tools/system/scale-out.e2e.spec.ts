@@ -276,7 +276,12 @@ describe('every app scaled out, kill -9 of one instance of each under load', () 
     ).catch(async (err: Error) => {
       const events = await es.client.count({ index: alias('events') });
       throw new Error(
-        `${err.message}: events ${events.count}/${stored}, wrong views ${JSON.stringify((await wrongViews()).slice(0, 5))}`,
+        `${err.message}: events ${events.count}/${stored}, wrong views ${JSON.stringify((await wrongViews()).slice(0, 5))}` +
+          // What the surviving projectors said last: a stalled partition shows there.
+          queries
+            .slice(1)
+            .map((q, i) => `\n--- query-service ${i + 1}, last output:\n${q.output().slice(-3000)}`)
+            .join(''),
       );
     });
     const customerDocs = await es.client.mget<{ name: string; version: number }>({
