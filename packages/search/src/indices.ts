@@ -38,8 +38,13 @@ export async function ensureReadModelIndices(
       });
       log?.info({ index, alias }, 'created read-model index');
     } catch (err) {
-      // Another instance created it first: fine as long as the alias now exists.
+      // Another instance created it first: fine as long as the alias now exists. Ours is
+      // dropped only if it was created (a second write index is refused after creation);
+      // an index that already existed under this name is someone else's.
       if (!(await client.indices.existsAlias({ name: alias }))) throw err;
+      if (errorType(err) === 'resource_already_exists_exception') continue;
+      const owners = await client.indices.getAlias({ index, name: alias }, { ignore: [404] });
+      if (Object.keys(owners ?? {}).includes(index)) continue;
       await client.indices.delete({ index, ignore_unavailable: true }).catch(() => undefined);
     }
   }
@@ -50,4 +55,9 @@ export async function resolveAlias(client: Client, alias: string): Promise<strin
   const res = await client.indices.getAlias({ name: alias }, { ignore: [404] });
   const indices = Object.keys(res ?? {}).filter((k) => k !== 'error' && k !== 'status');
   return indices.sort().at(-1);
+}
+
+function errorType(err: unknown): string | undefined {
+  const body = (err as { meta?: { body?: { error?: { type?: string } } } }).meta?.body;
+  return body?.error?.type;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ReadModelProjection } from '@cqrs/core';
 import type { estypes } from '@elastic/elasticsearch';
 import type { QueryRoutes } from './query-api/context';
@@ -38,7 +39,11 @@ export class IndexNames {
   }
 }
 
-/** A sortable, unique index generation: `g<epoch ms>`. */
+/**
+ * A sortable, unique index generation: `g<epoch ms>-<random>`. The random part matters:
+ * instances that start together create their first index in the same millisecond, and two
+ * of them must never pick the same name (the loser would drop the winner's index).
+ */
 export function newGeneration(now = Date.now()): string {
-  return `g${now}`;
+  return `g${now}-${randomBytes(4).toString('hex')}`;
 }
