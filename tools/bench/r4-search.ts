@@ -59,14 +59,20 @@ async function finalDocuments(
   return out;
 }
 
-/** The bulk helper writing the same documents into fresh indices (same templates/mappings). */
+/**
+ * The bulk helper writing the same documents into fresh indices (same templates/mappings).
+ * `timeCreation`: the indices' creation counts too - as it does for the rebuild, whose new
+ * indices are part of its work (R4's projector writes indices that exist before it starts).
+ */
 async function bulkBaseline(
   client: import('@elastic/elasticsearch').Client,
   names: IndexNames,
   sets: Array<{ model: ReadModel; docs: IndexedDocument[] }>,
+  timeCreation = false,
 ): Promise<number> {
+  let started = performance.now();
   await ensureReadModelIndices(client, names, readModels);
-  const started = performance.now();
+  if (!timeCreation) started = performance.now();
   await Promise.all(
     sets.map(async ({ model, docs }) => {
       const index = await resolveAlias(client, names.alias(model.projection.name));
@@ -255,7 +261,12 @@ export const rebuild: Benchmark = {
     };
     const baseline = async (r: number): Promise<LoopResult> => {
       const sets = await finalDocuments(es.client, names);
-      const elapsedMs = await bulkBaseline(es.client, new IndexNames(`${es.prefix}-b${r}`), sets);
+      const elapsedMs = await bulkBaseline(
+        es.client,
+        new IndexNames(`${es.prefix}-b${r}`),
+        sets,
+        true,
+      );
       return { ops: t.events, elapsedMs, latencies: new Latencies() };
     };
     const totals = await abRounds({
@@ -272,7 +283,8 @@ export const rebuild: Benchmark = {
         readModels: readModels.map((m) => m.projection.name),
         pageSize: 5000,
         pass: 'one pass over the event store for all read models',
-        baseline: 'helpers.bulk of the rebuilt documents into fresh indices, refresh at the end',
+        baseline:
+          'helpers.bulk of the rebuilt documents into fresh indices it creates (timed, as the rebuild creates its own), refresh at the end',
       }),
     ];
   },
