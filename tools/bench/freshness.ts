@@ -2,7 +2,7 @@ import { IndexNames } from '@cqrs/search';
 import { createTestIndexPrefix, createTestVhost } from '@cqrs/testing';
 import { benchDatabase, type Benchmark, type BenchContext } from './context';
 import { Latencies, round, sleep, type ResultRow } from './harness';
-import { startApp } from './processes';
+import { startApp, type AppProcess } from './processes';
 
 const RATE = 300; // commands per second, offered
 const MAX_IN_FLIGHT = 256;
@@ -153,9 +153,18 @@ export const freshness: Benchmark = {
     let warmUps = 0;
     await offer(WARM_UP_MS, (t) => RATE * Math.min(1, 0.2 + t / WARM_UP_MS), false);
     ctx.progress.phase(`steady ${RATE} commands/s for ${durationMs / 1000}s`);
+    // Where the time goes, from the apps' own histograms (bucket bounds, so approximate), read
+    // before and after the measured window (a scrape also resets the event-loop delay
+    // monitor of prom-client's default metrics) - and their CPU over it, from /proc.
+    const apps = [command, relay, query];
+    const scrapeAll = () => Promise.all([scrape(command), scrape(relay), scrape(query)]);
+    const [commandBefore, relayBefore, queryBefore] = await scrapeAll();
+    const cpuBefore = apps.map((app) => app.cpuMs());
     const poller = poll();
     const offeredMs = await offer(durationMs, () => RATE, true);
     await Promise.all(requests);
+    const [commandAfter, relayAfter, queryAfter] = await scrapeAll();
+    const cpuMsPerCommand = apps.map((app, i) => round((app.cpuMs() - cpuBefore[i]!) / sent, 2));
     ctx.progress.phase('waiting for the last commands to become visible');
     const deadline = performance.now() + 30_000;
     while (committedAt.size > 0 && performance.now() < deadline) await sleep(50);
@@ -164,10 +173,6 @@ export const freshness: Benchmark = {
     committedAt.clear();
     await poller;
     if (failed > 0) throw new Error(`freshness: ${failed} commands failed (${firstFailure})`);
-    // Where the time went, from the apps' own histograms (bucket bounds, so approximate).
-    const [relayMetrics, queryMetrics] = await Promise.all(
-      [relay, query].map((app) => fetch(`${app.baseUrl}/metrics`).then((r) => r.text())),
-    );
 
     const pct = latencies.percentiles();
     return [
@@ -187,12 +192,39 @@ export const freshness: Benchmark = {
           skippedAtMaxInFlight: skipped,
           notVisibleAfter30s: invisible,
           commandAnsweredMs: answered.percentiles(),
+          // The command-service's own view: Fastify's request time, the runtime's time (queue,
+          // decide, append), its GC pauses and the event loop's delay.
+          commandServerMs: histogramSummary(
+            commandAfter,
+            commandBefore,
+            'http_request_duration_seconds',
+          ),
+          commandRuntimeMs: histogramSummary(
+            commandAfter,
+            commandBefore,
+            'command_duration_seconds',
+          ),
+          commandGcMs: histogramSummary(commandAfter, commandBefore, 'nodejs_gc_duration_seconds'),
+          commandEventLoopDelayMs: {
+            p99: gauge(commandAfter, 'nodejs_eventloop_lag_p99_seconds', 1000),
+            max: gauge(commandAfter, 'nodejs_eventloop_lag_max_seconds', 1000),
+          },
           commitToConfirmMs: histogramSummary(
-            relayMetrics!,
+            relayAfter,
+            relayBefore,
             'outbox_relay_commit_to_confirm_seconds',
           ),
-          projectorBatchMs: histogramSummary(queryMetrics!, 'projector_batch_duration_seconds'),
-          projectorBatchSize: histogramSummary(queryMetrics!, 'projector_batch_size', 1),
+          projectorBatchMs: histogramSummary(
+            queryAfter,
+            queryBefore,
+            'projector_batch_duration_seconds',
+          ),
+          projectorBatchSize: histogramSummary(queryAfter, queryBefore, 'projector_batch_size', 1),
+          cpuMsPerCommand: {
+            command: cpuMsPerCommand[0],
+            relay: cpuMsPerCommand[1],
+            query: cpuMsPerCommand[2],
+          },
           processes: 'command-service, outbox-relay, query-service (projector) - defaults',
           rssMb: {
             command: round(command.rssMb(), 1),
@@ -205,31 +237,69 @@ export const freshness: Benchmark = {
   },
 };
 
-/**
- * Mean and bucket-bound p50 / p99 of a Prometheus histogram in an app's /metrics text
- * (summed over its label sets), in ms for `_seconds` histograms (`scale` 1000).
- */
-function histogramSummary(text: string, name: string, scale = 1000) {
-  const buckets = new Map<number, number>();
-  let sum = 0;
-  let count = 0;
+type Metrics = string;
+
+const scrape = (app: AppProcess): Promise<Metrics> =>
+  fetch(`${app.baseUrl}/metrics`).then((r) => r.text());
+
+interface Histogram {
+  readonly buckets: Map<number, number>;
+  sum: number;
+  count: number;
+}
+
+/** A Prometheus histogram in an app's /metrics text, summed over its label sets. */
+function histogram(text: Metrics, name: string): Histogram {
+  const h: Histogram = { buckets: new Map(), sum: 0, count: 0 };
   for (const line of text.split('\n')) {
     const m = /^(\w+?)(_bucket|_sum|_count)(\{[^}]*\})? ([\d.e+-]+|\+Inf)$/.exec(line);
     if (!m || m[1] !== name) continue;
     const value = Number(m[4]);
-    if (m[2] === '_sum') sum += value;
-    else if (m[2] === '_count') count += value;
+    if (m[2] === '_sum') h.sum += value;
+    else if (m[2] === '_count') h.count += value;
     else {
       const le = /le="([^"]+)"/.exec(m[3] ?? '')?.[1] ?? '+Inf';
       const bound = le === '+Inf' ? Infinity : Number(le);
-      buckets.set(bound, (buckets.get(bound) ?? 0) + value);
+      h.buckets.set(bound, (h.buckets.get(bound) ?? 0) + value);
     }
   }
+  return h;
+}
+
+/**
+ * Mean and bucket-bound p50 / p99 of what a histogram recorded between two scrapes, in ms for
+ * `_seconds` histograms (`scale` 1000); `totalMs` for pauses.
+ */
+function histogramSummary(after: Metrics, before: Metrics, name: string, scale = 1000) {
+  const [a, b] = [histogram(after, name), histogram(before, name)];
+  const count = a.count - b.count;
   if (count === 0) return null;
-  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+  const sorted = [...a.buckets]
+    .map(([bound, n]) => [bound, n - (b.buckets.get(bound) ?? 0)] as const)
+    .sort((x, y) => x[0] - y[0]);
   const at = (q: number) => {
     const bound = sorted.find(([, n]) => n >= q * count)?.[0];
     return bound === undefined || bound === Infinity ? null : round(bound * scale, 1);
   };
-  return { count, mean: round((sum / count) * scale, 1), p50AtMost: at(0.5), p99AtMost: at(0.99) };
+  const sum = a.sum - b.sum;
+  return {
+    count,
+    mean: round((sum / count) * scale, 1),
+    total: round(sum * scale, 1),
+    p50AtMost: at(0.5),
+    p99AtMost: at(0.99),
+  };
+}
+
+/** A gauge's value (summed over label sets), scaled. */
+function gauge(text: Metrics, name: string, scale: number): number | null {
+  let found = false;
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^(\w+)(\{[^}]*\})? ([\d.e+-]+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    found = true;
+    sum += Number(m[3]);
+  }
+  return found ? round(sum * scale, 1) : null;
 }
