@@ -56,10 +56,11 @@ export function customerData(id: string) {
 
 /**
  * The raw baseline: mysql2 running, statement for statement, the SQL our path sends for one
- * RegisterCustomer on a new stream - the snapshot lookup, the stream read, then the append
- * as one multi-statement query (START TRANSACTION, INSERT of the event, INSERT of its outbox
- * row with the position filled in from LAST_INSERT_ID(), COMMIT) - on a pool of the same
- * size with the same connection options. What it skips is everything of ours around the
+ * RegisterCustomer on a new stream - the append as one multi-statement query (START
+ * TRANSACTION, INSERT of the event, INSERT of its outbox row with the position filled in from
+ * LAST_INSERT_ID(), COMMIT), and no read before it (the runtime appends a creating command on
+ * a stream it has not read at version 0 and lets the unique key check it) - on a pool of the
+ * same size with the same connection options. What it skips is everything of ours around the
  * SQL: command validation, the statechart decision, the actor cache, the store's code.
  */
 export class RawSqlPath {
@@ -82,16 +83,6 @@ export class RawSqlPath {
     data: object = customerData(id),
     metadata: object = { correlationId: uuidV7(), actor: 'bench' },
   ): Promise<string> {
-    await this.pool.query(
-      'SELECT version, schema_version, state FROM snapshots WHERE stream_type = ? AND stream_id = ?',
-      ['customer', id],
-    );
-    await this.pool.query(
-      `SELECT position, event_id, stream_type, stream_id, version, event_type, schema_version,
-  data, metadata, DATE_FORMAT(occurred_at, '%Y-%m-%d %H:%i:%s.%f') AS occurred_at FROM events
-  WHERE stream_type = ? AND stream_id = ? AND version > ? ORDER BY version`,
-      ['customer', id, 0],
-    );
     const eventId = uuidV7();
     const occurredAt = new Date().toISOString().replace(/Z$/, '000Z');
     const sqlTime = occurredAt.replace('T', ' ').replace(/Z$/, '');

@@ -16,7 +16,13 @@ import {
 } from '@cqrs/core';
 import type { StateValue } from 'xstate';
 import { scheduleDeadlines } from '../deadlines';
-import { decide, parseCommand, rejectionError, type ValidCommand } from '../decide';
+import {
+  decide,
+  parseCommand,
+  rejectionError,
+  type DecisionOutcome,
+  type ValidCommand,
+} from '../decide';
 import type {
   AggregateRegistry,
   AggregateState,
@@ -255,8 +261,11 @@ export class AggregateRuntime {
     request: ExecuteRequest,
     onRetry: (retries: number) => void,
   ): Promise<ExecuteResult> {
-    const { definition, aggregateId } = actor;
     const pinned = request.expectedVersion;
+    if (!actor.state && (pinned === undefined || pinned === 0)) {
+      const created = await this.createUnread(actor, valid, request);
+      if (created) return created;
+    }
     let state = actor.state ?? (await this.reload(actor));
     // A pinned version above ours may be real (another process appended): look before
     // calling it a conflict. Versions only grow, so a pinned version below ours is one.
@@ -266,41 +275,12 @@ export class AggregateRuntime {
       if (pinned !== undefined && state.version !== pinned) {
         throw new ConcurrencyConflictError(this.streamName(actor), pinned, state.version);
       }
-      const decision = await decide(definition, state, valid, this.deps);
-      const { cancel, start } = decision.deadlines;
+      const decision = await decide(actor.definition, state, valid, this.deps);
       let result: AppendResult;
       try {
-        result = await this.store.appendToStream({
-          streamType: definition.type,
-          streamId: aggregateId,
-          expectedVersion: state.version,
-          events: decision.events,
-          metadata: request.metadata,
-          idempotency: request.idempotency,
-          ...(decision.claims ? { claims: decision.claims } : {}),
-          ...(cancel.length + start.length > 0
-            ? {
-                deadlines: scheduleDeadlines(
-                  definition,
-                  decision.deadlines,
-                  decision.state,
-                  this.clock.now(),
-                  this.delays,
-                ),
-              }
-            : {}),
-        });
+        result = await this.append(actor, state, decision, request);
       } catch (error) {
-        if (error instanceof ClaimConflictError) {
-          // Nothing was written; the state is still current. Another stream holds the keys:
-          // deciding again cannot change that, so it is the aggregate's refusal, not a retry.
-          throw this.claimRejection(definition, state, error);
-        }
-        if (!(error instanceof ConcurrencyConflictError)) {
-          // The append may or may not have committed: forget the state, reload next time.
-          actor.state = undefined;
-          throw error;
-        }
+        if (!(error instanceof ConcurrencyConflictError)) throw error;
         state = await this.refresh(actor);
         if (pinned !== undefined) {
           throw new ConcurrencyConflictError(this.streamName(actor), pinned, state.version);
@@ -312,14 +292,93 @@ export class AggregateRuntime {
         await delay(this.retryDelay(attempt));
         continue;
       }
-      if (result.version === decision.state.version) {
-        actor.state = decision.state;
-      } else {
-        actor.state = undefined; // the store disagrees with our count: trust it, reload
-      }
-      this.maybeSnapshot(actor, state.version, result.version);
+      this.appended(actor, state, decision, result);
       return { result, created: state.version === 0 };
     }
+  }
+
+  /**
+   * A stream this process has not read, and a command its initial state accepts (a creating
+   * command such as RegisterCustomer on a fresh id): decided on the initial state and appended
+   * at version 0 with no read first - the store's unique (stream, version) checks the guess.
+   * Undefined when the guess was wrong (the stream exists: nothing was written) or the initial
+   * state refuses the command: the caller then reads the stream and decides again, and that
+   * decision's answer is the one given. A new stream's command costs one round trip instead
+   * of three (snapshot lookup, stream read, append; docs/performance.md "Freshness").
+   */
+  private async createUnread(
+    actor: AggregateActor,
+    valid: ValidCommand,
+    request: ExecuteRequest,
+  ): Promise<ExecuteResult | undefined> {
+    const initial = initialState(actor.definition, actor.aggregateId);
+    // Any refusal here is about the guessed state, not the stream: the real decision,
+    // on what the store holds, gives the answer (its own refusal included).
+    const decision = await decide(actor.definition, initial, valid, this.deps).catch(() => null);
+    if (!decision) return undefined;
+    let result: AppendResult;
+    try {
+      result = await this.append(actor, initial, decision, request);
+    } catch (error) {
+      if (error instanceof ConcurrencyConflictError) return undefined;
+      throw error;
+    }
+    this.appended(actor, initial, decision, result);
+    return { result, created: true };
+  }
+
+  /**
+   * Appends a decision taken on `state`. A claim taken by another stream is the aggregate's
+   * refusal (deciding again cannot change it); after any other failure but a concurrency
+   * conflict the append may or may not have committed, so the actor forgets its state.
+   */
+  private async append(
+    actor: AggregateActor,
+    state: AggregateState,
+    decision: DecisionOutcome,
+    request: ExecuteRequest,
+  ): Promise<AppendResult> {
+    const { definition, aggregateId } = actor;
+    const { cancel, start } = decision.deadlines;
+    try {
+      return await this.store.appendToStream({
+        streamType: definition.type,
+        streamId: aggregateId,
+        expectedVersion: state.version,
+        events: decision.events,
+        metadata: request.metadata,
+        idempotency: request.idempotency,
+        ...(decision.claims ? { claims: decision.claims } : {}),
+        ...(cancel.length + start.length > 0
+          ? {
+              deadlines: scheduleDeadlines(
+                definition,
+                decision.deadlines,
+                decision.state,
+                this.clock.now(),
+                this.delays,
+              ),
+            }
+          : {}),
+      });
+    } catch (error) {
+      // Nothing was written; the state is still current.
+      if (error instanceof ClaimConflictError) throw this.claimRejection(definition, state, error);
+      if (!(error instanceof ConcurrencyConflictError)) actor.state = undefined;
+      throw error;
+    }
+  }
+
+  /** After an append: the actor holds the decision's state (or reloads if the store disagrees). */
+  private appended(
+    actor: AggregateActor,
+    from: AggregateState,
+    decision: DecisionOutcome,
+    result: AppendResult,
+  ): void {
+    // When the store's count disagrees with ours, trust it: reload next time.
+    actor.state = result.version === decision.state.version ? decision.state : undefined;
+    this.maybeSnapshot(actor, from.version, result.version);
   }
 
   private claimRejection(

@@ -97,6 +97,37 @@ describe('AggregateRuntime', () => {
     expect(store.calls.readStream).toBe(reads);
   });
 
+  describe('a stream it has not read', () => {
+    it('appends a creating command at version 0 without reading first', async () => {
+      const store = new InMemoryEventStore();
+      const { created, result } = await exec(runtime(store), 't-1', open());
+      expect({ created, version: result.version }).toEqual({ created: true, version: 1 });
+      expect(store.calls).toMatchObject({ loadSnapshot: 0, readStream: 0, appendToStream: 1 });
+    });
+
+    it('decides a creating command again on what the store holds when the stream exists', async () => {
+      const store = new InMemoryEventStore();
+      const observed: CommandObservation[] = [];
+      await exec(runtime(store), 't-1', open());
+      const other = runtime(store, { hooks: { onCommand: (o) => observed.push(o) } });
+      await expect(exec(other, 't-1', open('Again'))).rejects.toMatchObject({
+        code: 'rejected',
+      });
+      expect(store.events('ticket', 't-1')).toHaveLength(1);
+      expect(observed).toMatchObject([{ outcome: 'rejected', retries: 0 }]);
+    });
+
+    it('reads first when its initial state refuses the command: no failed append', async () => {
+      const store = new InMemoryEventStore();
+      await exec(runtime(store), 't-1', open());
+      const appends = store.calls.appendToStream;
+      const { created, result } = await exec(runtime(store), 't-1', retitle('Drip'));
+      expect({ created, version: result.version }).toEqual({ created: false, version: 2 });
+      expect(store.calls.appendToStream).toBe(appends + 1);
+      expect(store.conflicts).toBe(0);
+    });
+  });
+
   it('reloads and retries when another process appended first', async () => {
     const store = new InMemoryEventStore();
     const observed: CommandObservation[] = [];
