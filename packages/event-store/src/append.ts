@@ -6,10 +6,15 @@ import {
   type AppendResult,
 } from '@cqrs/core';
 import type { Knex } from 'knex';
-import type { Statement } from './connection';
 import { claimStatements, isClaimTaken, takenClaims } from './claims';
 import { isDuplicateKey, isLockContention, rethrowAsUnavailable } from './db-errors';
-import { GroupRolledBack, type GroupCommitter, type PreparedAppend } from './group-commit';
+import {
+  GroupRolledBack,
+  type AppendWrites,
+  type GroupCommitter,
+  type InsertRows,
+  type PreparedAppend,
+} from './group-commit';
 import { deadlineStatements } from './deadlines';
 import {
   completedKeyInsert,
@@ -20,7 +25,12 @@ import {
   type IdempotencyDeps,
   type SqlExpression,
 } from './idempotency';
-import { outboxTemplate, type PositionTemplate, type UnpositionedEvent } from './outbox-message';
+import {
+  outboxTemplate,
+  type OutboxTemplate,
+  type PositionTemplate,
+  type UnpositionedEvent,
+} from './outbox-message';
 import { toIsoMicros, toSqlDatetime } from './rows';
 
 export interface AppendDeps extends IdempotencyDeps {
@@ -89,7 +99,7 @@ export async function appendToStream(
   }
 }
 
-/** The append's statements and how to read its result (see PreparedAppend). */
+/** The append's rows and statements and how to read its result (see PreparedAppend). */
 function prepareAppend(request: AppendRequest, deps: AppendDeps, step: bigint): PreparedAppend {
   const { streamType, streamId, metadata, idempotency } = request;
   const occurredAt = toIsoMicros(deps.clock.now());
@@ -104,18 +114,33 @@ function prepareAppend(request: AppendRequest, deps: AppendDeps, step: bigint): 
     data: e.data,
     metadata,
   }));
-  const insertRows = insertEvents(events, occurredAt);
   const rest = [
-    ...(deps.outbox ? [insertOutbox(events, step)] : []),
     ...claimStatements(request, toSqlDatetime(occurredAt)),
     ...deadlineStatements(request),
   ];
-  const resultOf = (first: bigint): AppendResult => {
+  const now = deps.clock.now();
+  const token = idempotency ? deps.ids() : '';
+  const result = idempotency ? resultTemplate(streamType, streamId, events) : undefined;
+  const messages = deps.outbox ? events.map(outboxTemplate) : undefined;
+  const writesAt = (at: number): AppendWrites => {
+    const outbox = messages && outboxRows(messages, step, at);
+    if (!idempotency || !result) return { outbox, rest };
+    const positions = positionsExpression(result, step, at);
+    return {
+      key: {
+        update: completeKeyUpdate(idempotency, positions, deps, now, token),
+        insert: completedKeyInsert(idempotency, positions, deps, now, token),
+      },
+      outbox,
+      rest,
+    };
+  };
+  const resultOf = (insertId: bigint, at: number): AppendResult => {
     const appended = events.map((e, i) => ({
       eventId: e.eventId,
       type: e.type,
       version: e.version,
-      position: String(first + BigInt(i) * step),
+      position: String(insertId + BigInt(at + i) * step),
     }));
     const last = appended[appended.length - 1]!;
     return {
@@ -126,45 +151,38 @@ function prepareAppend(request: AppendRequest, deps: AppendDeps, step: bigint): 
       events: appended,
     };
   };
-  const bytes = (statements: readonly Statement[]) =>
-    statements.reduce(
-      (n, s) => s.values.reduce<number>((m, v) => m + (typeof v === 'string' ? v.length : 8), n),
-      0,
-    );
-  if (!idempotency) {
-    const statements = [insertRows, ...rest];
-    return { statements, bytes: bytes(statements), resultOf };
-  }
-  const now = deps.clock.now();
-  const token = deps.ids();
-  const result = positionsExpression(resultTemplate(streamType, streamId, events), step);
-  const statements = [
-    insertRows,
-    completeKeyUpdate(idempotency, result, deps, now, token),
-    ...rest,
-  ];
+  const eventRows = insertEvents(events, occurredAt);
+  const own = writesAt(0);
+  const writes = (at: number) => (at === 0 ? own : writesAt(at));
+  const bytes = [eventRows, own.outbox, own.key?.update, ...rest].reduce(
+    (n, s) =>
+      (s?.values ?? []).reduce<number>((m, v) => m + (typeof v === 'string' ? v.length : 8), n),
+    0,
+  );
   return {
-    statements,
-    insertingKey: [insertRows, completedKeyInsert(idempotency, result, deps, now, token), ...rest],
-    key: idempotency.key,
-    bytes: bytes(statements),
+    events: eventRows,
+    count: events.length,
+    writes,
+    key: idempotency?.key,
+    bytes,
     resultOf,
   };
 }
 
-/** The SQL text per number of rows, built once (appends are one or a few events). */
+/** The row tuples' SQL per number of rows, built once (appends are one or a few events). */
 function memo(build: (rows: number) => string): (rows: number) => string {
   const built: string[] = [];
   return (rows) => (built[rows] ??= build(rows));
 }
 
-const eventsSql = memo(
-  (rows) => `INSERT INTO events
+const EVENTS_INTO = `INSERT INTO events
   (event_id, stream_type, stream_id, version, event_type, schema_version, data, metadata, occurred_at)
-  VALUES ${Array<string>(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+  VALUES `;
+const eventTuples = memo((rows) =>
+  Array<string>(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', '),
 );
 
-function insertEvents(events: readonly UnpositionedEvent[], occurredAt: string): Statement {
+function insertEvents(events: readonly UnpositionedEvent[], occurredAt: string): InsertRows {
   const at = toSqlDatetime(occurredAt);
   const metadataJson = JSON.stringify(events[0]!.metadata);
   const values: unknown[] = [];
@@ -181,28 +199,36 @@ function insertEvents(events: readonly UnpositionedEvent[], occurredAt: string):
       at,
     );
   }
-  return { sql: eventsSql(events.length), values };
+  return { into: EVENTS_INTO, rows: eventTuples(events.length), values };
 }
 
-/** `LAST_INSERT_ID() + i * step`: the position of the i-th event of the events insert. */
-function positionSql(event: number, step: bigint): string {
-  return event === 0 ? 'LAST_INSERT_ID()' : `LAST_INSERT_ID() + ${BigInt(event) * step}`;
+/**
+ * `LAST_INSERT_ID() + row * step`: the position of the events insert's row `row` (consecutive
+ * values for a multi-row simple insert - innodb_autoinc_lock_mode 0, 1 and 2 alike).
+ */
+function positionSql(row: number, step: bigint): string {
+  return row === 0 ? 'LAST_INSERT_ID()' : `LAST_INSERT_ID() + ${BigInt(row) * step}`;
 }
 
-/** A template as `CONCAT(?, <position>, ?, ...)` with its parts as placeholder values. */
-function positionsExpression(template: PositionTemplate, step: bigint): SqlExpression {
+/**
+ * A template as `CONCAT(?, <position>, ?, ...)` with its parts as placeholder values, the
+ * append's event i being row `at + i` of the events insert.
+ */
+function positionsExpression(template: PositionTemplate, step: bigint, at: number): SqlExpression {
   let sql = 'CONCAT(?';
-  for (const hole of template.holes) sql += `, ${positionSql(hole, step)}, ?`;
+  for (const hole of template.holes) sql += `, ${positionSql(at + hole, step)}, ?`;
   return { sql: `${sql})`, values: template.parts };
 }
 
-function insertOutbox(events: readonly UnpositionedEvent[], step: bigint): Statement {
+const OUTBOX_INTO = `INSERT INTO outbox (event_id, event_type, routing_key, payload, headers, occurred_at)
+  VALUES `;
+
+function outboxRows(messages: readonly OutboxTemplate[], step: bigint, at: number): InsertRows {
   const rows: string[] = [];
   const values: unknown[] = [];
-  events.forEach((e, i) => {
-    const m = outboxTemplate(e, i);
-    const payload = positionsExpression(m.payload, step);
-    const headers = positionsExpression(m.headers, step);
+  for (const m of messages) {
+    const payload = positionsExpression(m.payload, step, at);
+    const headers = positionsExpression(m.headers, step, at);
     rows.push(`(?, ?, ?, ${payload.sql}, ${headers.sql}, ?)`);
     values.push(
       m.eventId,
@@ -212,12 +238,8 @@ function insertOutbox(events: readonly UnpositionedEvent[], step: bigint): State
       ...headers.values,
       toSqlDatetime(m.occurredAt),
     );
-  });
-  return {
-    sql: `INSERT INTO outbox (event_id, event_type, routing_key, payload, headers, occurred_at)
-  VALUES ${rows.join(', ')}`,
-    values,
-  };
+  }
+  return { into: OUTBOX_INTO, rows: rows.join(', '), values };
 }
 
 /** `JSON.stringify` of the AppendResult, with its positions left to SQL. */

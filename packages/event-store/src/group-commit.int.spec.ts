@@ -2,6 +2,7 @@ import {
   ClaimConflictError,
   ConcurrencyConflictError,
   DependencyUnavailableError,
+  IdempotencyConflictError,
   type AppendRequest,
   type AppendResult,
 } from '@cqrs/core';
@@ -86,6 +87,26 @@ async function waitingConnection(knex: Knex): Promise<number> {
 async function settle<T>(ps: Promise<T>[]) {
   return Promise.allSettled(ps);
 }
+
+/**
+ * Records what this process sends from now on (until the test's mocks are restored): `sent()`
+ * is the SQL of each query that wrote events, one string per round trip, in order.
+ */
+async function recordAppendQueries(knex: Knex): Promise<{ sent(): string[] }> {
+  const connection = (await knex.client.acquireConnection()) as object;
+  await knex.client.releaseConnection(connection);
+  let proto = Object.getPrototypeOf(connection) as object;
+  while (!Object.prototype.hasOwnProperty.call(proto, 'query'))
+    proto = Object.getPrototypeOf(proto);
+  const spy = jest.spyOn(proto as { query(sql: string): unknown }, 'query');
+  return {
+    sent: () =>
+      spy.mock.calls.map((c) => String(c[0])).filter((sql) => sql.includes('INSERT INTO events')),
+  };
+}
+
+/** How many times `part` occurs in `sql`. */
+const count = (sql: string, part: string) => sql.split(part).length - 1;
 
 describe('group commit', () => {
   let db: TestDatabase;
@@ -223,7 +244,171 @@ describe('group commit', () => {
     ]);
   });
 
+  /**
+   * Runs `appends` as one group: a lone append waits for a held claim meanwhile (one group in
+   * flight), and they queue behind it. Resolves their outcomes, in order.
+   */
+  async function asOneGroup(
+    target: MySqlEventStore,
+    gateKey: string,
+    appends: (() => Promise<AppendResult>)[],
+  ) {
+    const gate = await holdClaim(knex, 'gate', gateKey);
+    const gated = target.appendToStream(
+      append(`gated-${gateKey}`, 0, { claims: claiming('gate', gateKey) }),
+    );
+    await waitingConnection(knex);
+    const group = appends.map((a) => a());
+    await new Promise((r) => setImmediate(r));
+    await gate.release();
+    await gated;
+    return settle(group);
+  }
+
+  const fulfilled = (outcomes: PromiseSettledResult<AppendResult>[]) =>
+    outcomes.map((o) => (o as PromiseFulfilledResult<AppendResult>).value);
+
+  it('sends a group merged: one events INSERT and one outbox INSERT, positions in order, keys completed', async () => {
+    const queries = await recordAppendQueries(knex);
+    const claim = await store.claimIdempotencyKey('merged-key', 'fp-m');
+    if (claim.kind !== 'claimed') throw new Error('expected a claim');
+    const ids = Array.from({ length: 6 }, (_, i) => `merged-${i}`);
+    const outcomes = await asOneGroup(store, 'm1', [
+      ...ids.map((id) => () => store.appendToStream(append(id, 0))),
+      () =>
+        store.appendToStream(
+          append('merged-keyed', 0, { idempotency: { key: 'merged-key', fingerprint: 'fp-m' } }),
+        ),
+      () => store.appendToStream(append('merged-claim', 0, { claims: claiming('merged', 'm') })),
+    ]);
+    const results = fulfilled(outcomes);
+
+    expect(groups).toEqual([1, 8]);
+    const sent = queries.sent();
+    expect(sent).toHaveLength(2); // the gated append alone, then the group in one query
+    expect(count(sent[1]!, 'INSERT INTO events')).toBe(1);
+    expect(count(sent[1]!, 'INSERT INTO outbox')).toBe(1);
+    expect(sent[1]).not.toContain('SAVEPOINT');
+    const [[{ step }]] = (await knex.raw('SELECT @@auto_increment_increment AS step')) as [
+      [{ step: number | string }],
+    ];
+    const positions = results.flatMap((r) => r.events.map((e) => BigInt(e.position)));
+    expect(positions).toEqual(positions.map((_, i) => positions[0]! + BigInt(i) * BigInt(step)));
+    await expectDurable(results);
+    const [rows] = (await knex.raw(
+      `SELECT e.position FROM outbox o JOIN events e ON e.event_id = o.event_id
+       WHERE e.stream_id IN (?) ORDER BY o.id`,
+      [results.map((r) => r.streamId)],
+    )) as [{ position: string | number }[]];
+    expect(rows.map((r) => BigInt(r.position))).toEqual(positions);
+    expect(await store.findIdempotencyRecord('merged-key')).toMatchObject({ result: results[6] });
+    const [held] = (await knex.raw(
+      `SELECT owner_stream_id AS owner FROM claims WHERE scope = 'merged'`,
+    )) as [{ owner: string }[]];
+    expect(held).toEqual([{ owner: 'merged-claim' }]);
+  });
+
+  it.each([
+    {
+      failure: 'a conflicting append',
+      before: () => store.appendToStream(append('fb-race', 0)),
+      failing: () => store.appendToStream(append('fb-race', 0)),
+      error: ConcurrencyConflictError,
+    },
+    {
+      failure: 'a taken claim',
+      before: () => store.appendToStream(append('fb-holder', 0, { claims: claiming('fb', 'k') })),
+      failing: () => store.appendToStream(append('fb-taker', 0, { claims: claiming('fb', 'k') })),
+      error: ClaimConflictError,
+    },
+    {
+      failure: 'a key another request completed',
+      before: () =>
+        store.appendToStream(
+          append('fb-key-owner', 0, { idempotency: { key: 'fb-key', fingerprint: 'fp-a' } }),
+        ),
+      failing: () =>
+        store.appendToStream(
+          append('fb-key-other', 0, { idempotency: { key: 'fb-key', fingerprint: 'fp-b' } }),
+        ),
+      error: IdempotencyConflictError,
+    },
+  ])(
+    'gives a merged group with $failure a savepoint per append: only that append fails',
+    async ({ failure, before, failing, error }) => {
+      await before();
+      groups.length = 0;
+      const queries = await recordAppendQueries(knex);
+      const tag = failure.replace(/\W/g, '');
+      const appends = Array.from(
+        { length: 6 },
+        (_, i) => () => store.appendToStream(append(`${tag}-${i}`, 0)),
+      );
+      const outcomes = await asOneGroup(store, tag, [
+        ...appends.slice(0, 3),
+        failing,
+        ...appends.slice(3),
+      ]);
+
+      expect(groups).toEqual([1, 7]);
+      expect(outcomes[3]).toMatchObject({ status: 'rejected' });
+      expect((outcomes[3] as PromiseRejectedResult).reason).toBeInstanceOf(error);
+      const others = [...outcomes.slice(0, 3), ...outcomes.slice(4)];
+      expect(others.map((o) => o.status)).toEqual(Array(6).fill('fulfilled'));
+      const results = fulfilled(others);
+      const positions = results.flatMap((r) => r.events.map((e) => BigInt(e.position)));
+      expect([...positions].sort((a, b) => (a < b ? -1 : 1))).toEqual(positions);
+      await expectDurable(results);
+      const [rows] = (await knex.raw(
+        `SELECT e.position FROM outbox o JOIN events e ON e.event_id = o.event_id
+         WHERE e.stream_id IN (?) ORDER BY o.id`,
+        [results.map((r) => r.streamId)],
+      )) as [{ position: string | number }[]];
+      expect(rows.map((r) => BigInt(r.position))).toEqual(positions);
+      // The merged attempt, then the same transaction again savepoint by savepoint.
+      const sent = queries.sent();
+      expect(sent[1]).not.toContain('SAVEPOINT');
+      expect(sent[2]).toMatch(/^ROLLBACK;\s*START TRANSACTION;\s*SAVEPOINT a0;/);
+    },
+  );
+
+  it('sends a merged group of events alone as one INSERT without a transaction', async () => {
+    const eventsOnly = new MySqlEventStore(knex, { outbox: false, groupCommit: { maxGroups: 1 } });
+    await eventsOnly.appendToStream(append('eo-race', 0));
+    groups.length = 0;
+    const queries = await recordAppendQueries(knex);
+    const clean = await asOneGroup(
+      eventsOnly,
+      'eo-1',
+      ['eo-0', 'eo-1', 'eo-2'].map((id) => () => eventsOnly.appendToStream(append(id, 0))),
+    );
+    const conflicting = await asOneGroup(
+      eventsOnly,
+      'eo-2',
+      ['eo-3', 'eo-race', 'eo-4'].map((id) => () => eventsOnly.appendToStream(append(id, 0))),
+    );
+
+    expect(groups).toEqual([1, 3, 1, 3]);
+    expect(clean.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    expect(conflicting.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((conflicting[1] as PromiseRejectedResult).reason).toBeInstanceOf(
+      ConcurrencyConflictError,
+    );
+    const sent = queries.sent();
+    expect(sent[1]).toMatch(/^INSERT INTO events/);
+    expect(count(sent[1]!, 'INSERT INTO')).toBe(1);
+    expect(sent[3]).toMatch(/^INSERT INTO events/); // merged, failed: nothing to roll back
+    expect(sent[4]).toMatch(/^START TRANSACTION;\s*SAVEPOINT a0;/);
+    for (const r of [...fulfilled(clean), ...fulfilled(conflicting.filter((_, i) => i !== 1))]) {
+      const stream = await eventsOnly.readStream(r.streamType, r.streamId);
+      expect(stream.map((e) => [e.eventId, e.position])).toEqual(
+        r.events.map((e) => [e.eventId, e.position]),
+      );
+    }
+  });
+
   it('runs every append of a group again when a deadlock rolls the group back', async () => {
+    const queries = await recordAppendQueries(knex);
     // The other side of the deadlock: heavier (InnoDB rolls the lighter transaction back).
     const other = await holdClaim(knex, 'deadlock', 'x');
     for (let i = 0; i < 10; i++)
@@ -266,9 +451,13 @@ describe('group commit', () => {
     expect(groups.reduce((a, b) => a + b, 0)).toBeGreaterThan(6);
     await expectDurable(results);
     for (const id of [...ids, 'dl-both']) expect(await store.currentVersion('room', id)).toBe(2);
+    // The deadlock hit the group merged (its one events INSERT).
+    expect(count(queries.sent()[1]!, 'INSERT INTO events')).toBe(1);
+    expect(queries.sent()[1]).not.toContain('SAVEPOINT');
   });
 
   it('loses nothing acknowledged and reports no success when the connection dies mid-group', async () => {
+    const queries = await recordAppendQueries(knex);
     const gate = await holdClaim(knex, 'gate', 'g2');
     const first = store.appendToStream(append('before-kill', 0));
     await first;
@@ -298,6 +487,9 @@ describe('group commit', () => {
     }
     for (const id of [...ids, 'walled']) expect(await store.currentVersion('room', id)).toBe(0);
     await expectDurable([await first]);
+    // The connection died under the group merged (its one events INSERT).
+    expect(count(queries.sent()[2]!, 'INSERT INTO events')).toBe(1);
+    expect(queries.sent()[2]).not.toContain('SAVEPOINT');
 
     // The pool gave up the dead connection: the same appends now land.
     const again = await Promise.all(ids.map((id) => store.appendToStream(append(id, 0))));
