@@ -1,6 +1,7 @@
 import { DependencyUnavailableError, ValidationError } from '@cqrs/core';
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
+import { AckBatcher } from './acks';
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffOptions } from './backoff';
 import type { AmqpConnection } from './connection';
 import { republishOptions } from './republish';
@@ -117,7 +118,9 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
 
   let consuming = false;
   let delivered = false;
-  let current: { channel: ConfirmChannel; tag: string; gone: AbortController } | undefined;
+  let current:
+    { channel: ConfirmChannel; tag: string; gone: AbortController; acks: AckBatcher } | undefined;
+  const acks = new WeakMap<ConfirmChannel, AckBatcher>();
   const queue: Array<{ msg: ConsumeMessage; channel: ConfirmChannel; gone: AbortSignal }> = [];
   let active = 0;
   /** Set during a hand-over: deliveries wait (and go back to the broker with the channel). */
@@ -146,7 +149,9 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
   }
 
   async function handle(channel: ConfirmChannel, msg: ConsumeMessage, gone: AbortSignal) {
-    const signal = AbortSignal.any([gone, stopping.signal]);
+    // Made when first needed: most deliveries succeed at once and never wait on it.
+    let either: AbortSignal | undefined;
+    const signal = () => (either ??= AbortSignal.any([gone, stopping.signal]));
     let failures = 0;
     let transientFailures = 0;
     for (;;) {
@@ -155,7 +160,9 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
       try {
         await opts.handler(msg, {
           attempt: failures + transientFailures + 1,
-          signal,
+          get signal() {
+            return signal();
+          },
           released: gone,
         });
         ack(channel, msg);
@@ -170,7 +177,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
         if (isTransient(err) && !isPermanent(err)) {
           transientFailures++;
           log.warn({ ...context, attempt: transientFailures }, 'handler hit a dependency failure');
-          await sleep(backoffDelay(transientFailures, backoff), signal);
+          await sleep(backoffDelay(transientFailures, backoff), signal());
           if (stopping.signal.aborted) return;
           continue;
         }
@@ -183,19 +190,15 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
           return;
         }
         log.warn({ ...context, attempt: failures }, 'handler failed; retrying');
-        await sleep(backoffDelay(failures, backoff), signal);
+        await sleep(backoffDelay(failures, backoff), signal());
         if (stopping.signal.aborted) return;
       }
     }
   }
 
+  /** Acks go out together at the end of the turn (see AckBatcher), or before a close. */
   function ack(channel: ConfirmChannel, msg: ConsumeMessage): void {
-    try {
-      channel.ack(msg);
-    } catch (err) {
-      // The channel closed meanwhile: the broker redelivers the message.
-      log.debug({ err }, 'ack on a closed channel');
-    }
+    acks.get(channel)?.ack(msg);
   }
 
   async function deadLetter(
@@ -229,6 +232,8 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
   async function consumeOnce(): Promise<void> {
     const channel = await opts.connection.createConfirmChannel();
     const gone = new AbortController();
+    const batcher = new AckBatcher(channel, (err) => log.debug({ err }, 'ack on a closed channel'));
+    acks.set(channel, batcher);
     const closed = new Promise<void>((resolve) => {
       channel.on('close', () => {
         gone.abort();
@@ -261,12 +266,13 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
             return;
           }
           delivered = true;
+          batcher.delivered(msg);
           queue.push({ msg, channel, gone: gone.signal });
           pump();
         },
         { noAck: false },
       );
-      current = { channel, tag: consumerTag, gone };
+      current = { channel, tag: consumerTag, gone, acks: batcher };
       consuming = true;
       log.info({ prefetch, concurrency }, 'consuming');
     } catch (err) {
@@ -313,6 +319,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
       if (!c || stopping.signal.aborted) return;
       holding = true;
       await whenIdle();
+      c.acks.flush();
       // Closing (not cancelling) the channel is what makes the broker pick the next consumer:
       // RabbitMQ 3.10 activates the next single active consumer on a basic.cancel at once,
       // while this one still holds unacked messages (docs/scaling.md).
@@ -327,6 +334,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<Consumer> {
       stopping.abort();
       queue.length = 0;
       if (active > 0) await Promise.race([whenIdle(), sleep(timeoutMs)]);
+      c?.acks.flush();
       if (c) await c.channel.close().catch(() => undefined);
       await loop;
     },

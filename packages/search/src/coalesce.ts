@@ -161,10 +161,15 @@ class FieldIndex {
   }
 }
 
+/** Dotted paths split once: the join's fields are few, and read for every document. */
+const paths = new Map<string, readonly string[]>();
+
 /** The value at a dotted path of a document, e.g. `customer.id`. */
 export function fieldValue(doc: object, field: string): unknown {
+  let path = paths.get(field);
+  if (!path) paths.set(field, (path = field.split('.')));
   let v: unknown = doc;
-  for (const key of field.split('.')) {
+  for (const key of path) {
     if (v === null || typeof v !== 'object') return undefined;
     v = (v as Record<string, unknown>)[key];
   }

@@ -146,6 +146,40 @@ describe('ProjectionEngine (Elasticsearch)', () => {
     expect(await searchable(t, 'Grace H.')).toBe(4);
   });
 
+  it('a batch that read while the one before it was written sees what that one wrote', async () => {
+    const t = await target('pipeline', false);
+    // The placement's write waits until the rename's batch has searched for the orders.
+    let searched!: () => void;
+    const renameSearched = new Promise<void>((resolve) => (searched = resolve));
+    const gated = new Proxy(es.client, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if ((key !== 'bulk' && key !== 'search') || typeof value !== 'function') return value;
+        const call = (...args: unknown[]) =>
+          (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        if (key === 'search') return (...args: unknown[]) => call(...args).finally(searched);
+        return async (...args: unknown[]) => {
+          await renameSearched;
+          return call(...args);
+        };
+      },
+    });
+    const engine = new ProjectionEngine({ client: gated, logger: log });
+    const placed = engine.project(
+      [event('order', 'o9', 1, 'OrderPlaced', { personId: 'p5' })],
+      [t],
+    );
+    // The next batch of a pipeline: it reads now and writes once the placement is written.
+    const renamed = engine.project(
+      [event('person', 'p5', 1, 'PersonNamed', { name: 'Barbara' })],
+      [t],
+      false,
+      placed.then(() => true),
+    );
+    await Promise.all([placed, renamed]);
+    expect(await doc(t, 'o9')).toMatchObject({ personName: 'Barbara', nameVersion: 1 });
+  });
+
   describe('two engines (two query-service instances) on one shared index', () => {
     it('a rename finds a placement the other instance wrote unrefreshed (refresh after its write)', async () => {
       const t = await target('shared-rename', false);

@@ -2,7 +2,13 @@ import { DependencyUnavailableError, type EventEnvelope } from '@cqrs/core';
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 import { classifyItem, describeItemError } from './bulk-errors';
-import { evolveBatch, fieldValues, planBatch, type DocumentState } from './coalesce';
+import {
+  evolveBatch,
+  fieldValues,
+  planBatch,
+  type BatchPlan,
+  type DocumentState,
+} from './coalesce';
 import type { ReadModel } from './read-model';
 
 /** Where one read model of a batch is read from and written to: its alias, or a new index. */
@@ -69,8 +75,12 @@ interface Written {
 }
 
 const MGET_CHUNK = 1000;
-/** Documents per bulk request at least; a larger write is split into this many requests. */
-const BULK_CHUNK_MIN = 250;
+/**
+ * Documents per bulk request at least; a larger write is split into BULK_PARALLEL requests.
+ * Every request costs a translog fsync per shard: a live batch (the read models are written
+ * side by side, so the write threads are busy anyway) goes as one request per read model.
+ */
+const BULK_CHUNK_MIN = 1000;
 /** Documents per bulk request at most (a rebuild's chunk goes as a stream of such requests). */
 const BULK_CHUNK_MAX = 5000;
 const BULK_PARALLEL = 2;
@@ -115,6 +125,12 @@ export class ProjectionEngine {
   private readonly ledgers = new Map<string, WriteLedger>();
   /** Attempts under way per target, and how many ever started (see `onlyOwnWritesSince`). */
   private readonly attempts = new Map<string, { active: number; started: number }>();
+  /** Targets whose index had a clean point when last verified (see `ensureCleanPoint`). */
+  private readonly cleanTargets = new Map<string, Promise<void>>();
+  /** Per target index: clean points moved by a refresh so far (see `attempt`). */
+  private readonly cleanMoves = new Map<string, number>();
+  /** Per target index: what this engine wrote there while a batch was reading (`catchUp`). */
+  private readonly watchers = new Map<string, Set<Map<string, object>>>();
 
   constructor(opts: ProjectionEngineOptions) {
     this.client = opts.client;
@@ -128,11 +144,17 @@ export class ProjectionEngine {
    * accepted the writes (a real-time get sees them); with `refresh` the written indices are
    * also refreshed, so the batch is searchable. Throws DependencyUnavailableError when
    * Elasticsearch keeps failing.
+   *
+   * `after`: the previous batch, still being written (a pipeline): this batch reads what it
+   * needs meanwhile and writes once `after` resolved true - having read again whatever this
+   * engine wrote meanwhile that it had read or that its joins match (see `catchUp`). When
+   * `after` resolves false (that batch was not written) this one is not written either.
    */
   async project(
     events: readonly EventEnvelope[],
     targets: readonly ProjectionTarget[],
     refresh = false,
+    after?: Promise<boolean>,
   ): Promise<BatchResult> {
     const rejected = new Map<number, string>();
     // Bounds the memory of unrefreshed writes (one refresh now and then, not per batch).
@@ -143,7 +165,7 @@ export class ProjectionEngine {
     // Read models are independent of each other (a join keeps its own reference documents),
     // so they are projected side by side.
     const written = await Promise.all(
-      targets.map((target) => this.projectModel(events, target, rejected)),
+      targets.map((target) => this.projectModel(events, target, rejected, after)),
     );
     const touched = targets.filter((_, i) => written[i]! > 0).map((t) => t.index);
     if (refresh && touched.length > 0) await this.refresh(touched);
@@ -178,12 +200,11 @@ export class ProjectionEngine {
     events: readonly EventEnvelope[],
     target: ProjectionTarget,
     rejected: Map<number, string>,
+    after: Promise<boolean> | undefined,
   ): Promise<number> {
     let written = 0;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.alongside(target.index, (alone) =>
-        this.attempt(events, target, rejected, alone),
-      );
+      const outcome = await this.attempt(events, target, rejected, after);
       written += outcome.written;
       if (outcome.conflicts === 0 && outcome.retryable === 0) return written;
       if (attempt >= this.maxAttempts) {
@@ -198,18 +219,52 @@ export class ProjectionEngine {
     }
   }
 
+  /**
+   * One attempt at a batch on one target: read what it needs (while `after`, the batch before,
+   * may still be writing), then - alone on the target - catch up with what this engine wrote
+   * meanwhile, evolve, write and verify.
+   */
   private async attempt(
     events: readonly EventEnvelope[],
-    { model, index, trustOwnWrites: trust, fresh = false }: ProjectionTarget,
+    target: ProjectionTarget,
     rejected: Map<number, string>,
-    alone: () => boolean,
+    after: Promise<boolean> | undefined,
   ): Promise<{ written: number; conflicts: number; retryable: number }> {
-    const projection = model.projection;
+    const projection = target.model.projection;
     const plan = planBatch(projection, events, rejected);
     if (plan.events.length === 0) return { written: 0, conflicts: 0, retryable: 0 };
-    const { lookedUp, matches } = plan;
-    const ids = new Set(plan.ids);
+    const verifies = !(target.trustOwnWrites || target.fresh) && !projection.appendOnly;
+    if (verifies && (plan.lookedUp.size > 0 || plan.matches.length > 0)) {
+      await this.ensureCleanPoint(target.index);
+    }
+    // What this engine writes to the target from now on, and whether a refresh moves a
+    // clean point meanwhile (see `onlyOwnWritesSince`).
+    const meanwhile = this.watch(target.index);
+    const cleanMoves = this.cleanMoves.get(target.index);
+    try {
+      const read = await this.read(target, plan);
+      if (after && !(await after)) {
+        throw new DependencyUnavailableError('projector', 'the batch before was not written');
+      }
+      return await this.alongside(target.index, async (alone) => {
+        await this.catchUp(target, plan, read, meanwhile);
+        return this.write(events, target, plan, read, rejected, () => {
+          return alone() && cleanMoves === this.cleanMoves.get(target.index);
+        });
+      });
+    } finally {
+      this.unwatch(target.index, meanwhile);
+    }
+  }
 
+  /** The documents the plan needs, as Elasticsearch (or the engine's memory) has them now. */
+  private async read(
+    { model, index, trustOwnWrites: trust, fresh = false }: ProjectionTarget,
+    plan: BatchPlan,
+  ): Promise<{ ids: Set<string>; state: Map<string, DocumentState> }> {
+    const projection = model.projection;
+    const { matches } = plan;
+    const ids = new Set(plan.ids);
     const trustOwnWrites = trust || fresh;
     const owned = fresh ? this.ownedOf(index) : undefined;
     const state = new Map<string, DocumentState>();
@@ -240,6 +295,44 @@ export class ProjectionEngine {
       ]);
       await this.load(index, found.filter(unknown), state);
     }
+    return { ids, state };
+  }
+
+  /**
+   * Before a write: reads again what this engine wrote to the target since `read` began (a
+   * pipelined batch before this one) - the documents read before that write, and those its
+   * joins match now. Other writers are caught by `if_seq_no` and the verification, as ever.
+   */
+  private async catchUp(
+    { model, index }: ProjectionTarget,
+    { matches }: BatchPlan,
+    { ids, state }: { ids: Set<string>; state: Map<string, DocumentState> },
+    meanwhile: ReadonlyMap<string, object>,
+  ): Promise<void> {
+    if (model.projection.appendOnly || meanwhile.size === 0) return;
+    const again: string[] = [];
+    const matching = matcher(matches);
+    for (const [id, doc] of meanwhile) {
+      if (ids.has(id) || state.has(id) || matching(doc)) {
+        ids.add(id);
+        again.push(id);
+      }
+    }
+    if (again.length > 0) await this.load(index, again, state);
+  }
+
+  private async write(
+    events: readonly EventEnvelope[],
+    { model, index, trustOwnWrites: trust, fresh = false }: ProjectionTarget,
+    plan: BatchPlan,
+    { state }: { ids: Set<string>; state: Map<string, DocumentState> },
+    rejected: Map<number, string>,
+    alone: () => boolean,
+  ): Promise<{ written: number; conflicts: number; retryable: number }> {
+    const projection = model.projection;
+    const { lookedUp, matches } = plan;
+    const trustOwnWrites = trust || fresh;
+    const owned = fresh ? this.ownedOf(index) : undefined;
     const dirty = evolveBatch(projection, events, plan, state, rejected);
     if (dirty.length === 0) return { written: 0, conflicts: 0, retryable: 0 };
     const operations: unknown[] = [];
@@ -253,8 +346,8 @@ export class ProjectionEngine {
       }
       operations.push(e.doc);
     }
-    // A bulk request is indexed by one write thread per shard: a large batch goes as a few
-    // requests side by side, so a single-shard index uses more than one thread.
+    // A bulk request is indexed by one write thread per shard: a large write (a rebuild's
+    // chunk) goes as a few requests side by side, so a single-shard index uses more than one.
     const chunks: unknown[][] = [];
     const perChunk = Math.max(BULK_CHUNK_MIN, Math.ceil(dirty.length / BULK_PARALLEL));
     const size = 2 * Math.min(BULK_CHUNK_MAX, perChunk);
@@ -281,6 +374,7 @@ export class ProjectionEngine {
           e.primaryTerm = result._primary_term;
           if (remembered) {
             const [id, e] = dirty[i]!;
+            for (const w of this.watchers.get(index) ?? []) w.set(id, e.doc!);
             remembered.delete(id);
             remembered.set(id, {
               doc: e.doc!,
@@ -331,6 +425,10 @@ export class ProjectionEngine {
     if (lookedUp.size === 0 && matches.length === 0) return false;
     const shard = await this.primaryShard(index);
     if (shard && alone() && this.onlyOwnWritesSince(shard)) return false;
+    // No clean point (yet, or any more): the next batch sets one before it reads.
+    if (shard && this.ledgers.get(shard.index)?.clean === undefined) {
+      this.cleanTargets.delete(index);
+    }
     const [changed, found] = await Promise.all([
       lookedUp.size > 0 ? this.changedSince(index, [...lookedUp], state) : false,
       matches.length > 0
@@ -340,13 +438,57 @@ export class ProjectionEngine {
     // Everything processed before the stats were read is covered by the refresh above (or
     // was read in real time): a clean point. Without field targets there was no refresh, so
     // only the real-time gets are covered, which is not enough for a later search.
-    if (shard && matches.length > 0) this.cleanUpTo(shard.index, shard.localCheckpoint);
+    if (shard && matches.length > 0) {
+      this.cleanUpTo(shard.index, shard.localCheckpoint);
+      this.cleanMoves.set(index, (this.cleanMoves.get(index) ?? 0) + 1);
+    }
     return changed || found.some((id) => !state.has(id));
   }
 
   /**
-   * Runs one attempt on `index`; `alone()` tells, when asked, whether no other attempt on
-   * it was under way at any time since this one started.
+   * Gives the target's index a clean point before a batch reads, when it has none: one
+   * refresh, which then costs little (the first batch on an index, or the first after its
+   * ledger started over), where the verification after the write would refresh a whole
+   * batch's documents; and from then on `onlyOwnWritesSince` can spare the verifications.
+   */
+  private ensureCleanPoint(index: string): Promise<void> {
+    let ensured = this.cleanTargets.get(index);
+    if (!ensured) {
+      ensured = this.setCleanPoint(index);
+      this.cleanTargets.set(index, ensured);
+      // A failure is the batch's: the next one tries again.
+      ensured.catch(() => this.cleanTargets.delete(index));
+    }
+    return ensured;
+  }
+
+  private async setCleanPoint(index: string): Promise<void> {
+    const shard = await this.primaryShard(index);
+    if (shard && this.ledgers.get(shard.index)?.clean === undefined) {
+      // Every operation up to the checkpoint completed before the refresh: searchable after it.
+      await this.refresh([index]);
+      this.cleanUpTo(shard.index, shard.localCheckpoint);
+      this.cleanMoves.set(index, (this.cleanMoves.get(index) ?? 0) + 1);
+    }
+  }
+
+  private watch(index: string): Map<string, object> {
+    const meanwhile = new Map<string, object>();
+    let set = this.watchers.get(index);
+    if (!set) this.watchers.set(index, (set = new Set()));
+    set.add(meanwhile);
+    return meanwhile;
+  }
+
+  private unwatch(index: string, meanwhile: Map<string, object>): void {
+    const set = this.watchers.get(index);
+    set?.delete(meanwhile);
+    if (set?.size === 0) this.watchers.delete(index);
+  }
+
+  /**
+   * Runs one attempt's write on `index`; `alone()` tells, when asked, whether no other
+   * attempt's write on it was under way at any time since this one started.
    */
   private async alongside<T>(index: string, fn: (alone: () => boolean) => Promise<T>): Promise<T> {
     let a = this.attempts.get(index);
@@ -370,7 +512,10 @@ export class ProjectionEngine {
    * this batch. And a write at or below the clean point was visible before this batch read.
    * Own writes are found by the memory of unrefreshed writes (or a search after a refresh).
    * Only for a batch that ran alone on this engine: two attempts side by side would each
-   * take the other's write for its own while neither saw it.
+   * take the other's write for its own while neither saw it. A pipelined batch counts as
+   * alone from its catch-up on: what this engine wrote while it read, it read again
+   * (`catchUp`); and a clean point a refresh moved meanwhile (which may cover another
+   * writer's write it did not see) makes it verify in full.
    */
   private onlyOwnWritesSince(shard: { index: string; maxSeqNo: number }): boolean {
     const ledger = this.ledgers.get(shard.index);
@@ -466,21 +611,9 @@ export class ProjectionEngine {
   ): string[] {
     const written = this.unrefreshed.get(index);
     if (!written || matches.length === 0) return [];
-    const wanted = new Map<string, Set<unknown>>();
-    for (const m of matches) {
-      let values = wanted.get(m.field);
-      if (!values) wanted.set(m.field, (values = new Set()));
-      values.add(m.value);
-    }
+    const matching = matcher(matches);
     const ids: string[] = [];
-    for (const [id, w] of written) {
-      for (const [field, values] of wanted) {
-        if (fieldValues(w.doc, field).some((v) => values.has(v))) {
-          ids.push(id);
-          break;
-        }
-      }
-    }
+    for (const [id, w] of written) if (matching(w.doc)) ids.push(id);
     return ids;
   }
 
@@ -581,6 +714,24 @@ export class ProjectionEngine {
       );
     }
   }
+}
+
+/** Whether a document matches any of the field/value pairs (as a `term` query would). */
+function matcher(
+  matches: ReadonlyArray<{ readonly field: string; readonly value: string }>,
+): (doc: object) => boolean {
+  const wanted = new Map<string, Set<unknown>>();
+  for (const m of matches) {
+    let values = wanted.get(m.field);
+    if (!values) wanted.set(m.field, (values = new Set()));
+    values.add(m.value);
+  }
+  return (doc) => {
+    for (const [field, values] of wanted) {
+      if (fieldValues(doc, field).some((v) => values.has(v))) return true;
+    }
+    return false;
+  };
 }
 
 /** `fn` over `items`, at most `limit` at a time; results in the order of `items`. */

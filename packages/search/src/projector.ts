@@ -52,6 +52,12 @@ export interface ProjectorOptions {
   readonly metrics?: Registry;
 }
 
+/**
+ * Batches in the engine at once: while one is written the next reads what it needs (the
+ * engine orders their writes; see ProjectionEngine.project).
+ */
+const PIPELINE = 2;
+
 /** The outcome of an event released before it was applied (nobody acks it). */
 const handedOver = new DependencyUnavailableError('projector', 'the partition was handed over');
 
@@ -79,7 +85,8 @@ interface Pending {
  * what acknowledges it, so an event is acked only after Elasticsearch accepted its documents. Batches are not refreshed: the index's
  * refresh interval, or a reader holding a consistency token, makes them searchable. A batch closes when it
  * reaches `maxBatch` events or its first event waited `maxDelayMs`, whichever comes first;
- * while a batch is being written the next one fills up, so batches grow with the load.
+ * while a batch is being written the next one fills up, so batches grow with the load, and a
+ * full one reads its documents meanwhile (a pipeline of two; writes and acks stay in order).
  * An event Elasticsearch refuses fails its delivery with a ValidationError: the subscription
  * dead-letters it with the reason and the others flow on. Elasticsearch being down fails
  * nothing: the batch is retried until it succeeds.
@@ -88,7 +95,10 @@ export class Projector {
   private readonly log: Logger;
   private readonly pending: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
+  /** The last batch handed to the engine: resolves once settled, true when it was written. */
+  private last: Promise<boolean> | undefined;
+  /** Batches handed to the engine and not settled yet (at most PIPELINE). */
+  private inFlight = 0;
   private paused = false;
   private stopped = false;
   private position = '0';
@@ -167,7 +177,7 @@ export class Projector {
     // close a batch again after `resume` (below maxBatch).
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.flushing;
+    await this.last;
   }
 
   resume(): void {
@@ -180,7 +190,7 @@ export class Projector {
     await this.opts.subscription.stop();
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.flushing;
+    await this.last;
     clearTimeout(this.refreshTimer);
   }
 
@@ -191,29 +201,49 @@ export class Projector {
     });
   }
 
+  /**
+   * A full batch goes to the engine while fewer than PIPELINE are there; one that is not full
+   * after `maxDelayMs` goes when none is (it would only be written after the one ahead
+   * anyway, and meanwhile it keeps growing).
+   */
   private schedule(): void {
-    if (this.flushing || this.paused || this.pending.length === 0) return;
+    if (this.paused || this.pending.length === 0) return;
     if (this.pending.length >= this.maxBatch) {
+      if (this.inFlight >= PIPELINE) return;
       clearTimeout(this.timer);
       this.timer = undefined;
-      this.flushing = this.flush().finally(() => {
-        this.flushing = undefined;
-        this.schedule();
-      });
+      this.flush();
       return;
     }
+    if (this.inFlight > 0) return;
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      if (this.flushing || this.paused) return;
-      this.flushing = this.flush().finally(() => {
-        this.flushing = undefined;
-        this.schedule();
-      });
+      if (this.inFlight > 0 || this.paused) return;
+      this.flush();
     }, this.opts.maxDelayMs ?? 5);
   }
 
-  private async flush(): Promise<void> {
-    let batch = this.pending.splice(0, this.maxBatch);
+  /** Hands the next batch to the engine behind the one being written, if any. */
+  private flush(): void {
+    const batch = this.pending.splice(0, this.maxBatch);
+    const done = this.write(batch, this.last);
+    this.last = done;
+    this.inFlight++;
+    void done.finally(() => {
+      this.inFlight--;
+      if (this.last === done) this.last = undefined;
+      this.schedule();
+    });
+    // The next batch may read while this one is written.
+    this.schedule();
+  }
+
+  /**
+   * Writes and settles one batch, after `before` (the batch ahead of it) settled: batches are
+   * written and acknowledged in delivery order. True when it was written.
+   */
+  private async write(taken: Pending[], before: Promise<boolean> | undefined): Promise<boolean> {
+    let batch = taken;
     const started = process.hrtime.bigint();
     const startedAt = new Date();
     for (let attempt = 1; ; attempt++) {
@@ -222,20 +252,23 @@ export class Projector {
       // docs/scaling.md: guarded by if_seq_no, merged by per-field versions).
       for (const p of batch) if (p.gone.aborted) p.reject(handedOver);
       batch = batch.filter((p) => !p.gone.aborted);
-      if (batch.length === 0) return;
+      if (batch.length === 0) return (await before) ?? true;
       const events = batch.map((p) => p.event);
       try {
-        const result = await this.opts.engine.project(events, this.opts.targets);
+        const result = await this.opts.engine.project(events, this.opts.targets, false, before);
+        if (before && !(await before)) throw new Error('the batch before was not written');
         this.settle(batch, result.rejected, startedAt);
-        this.scheduleRefresh(this.pending.length >= this.maxBatch);
+        // A backlog: a full batch waiting, or another one in the engine behind this one.
+        this.scheduleRefresh(this.pending.length >= this.maxBatch || this.inFlight > 1);
         this.metrics.batchSize.observe(batch.length);
         this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-        return;
+        return true;
       } catch (err) {
         if (this.stopped) {
+          await before;
           // Unsettled: the subscription delivers them again, to the next projector.
           for (const p of batch) p.reject(new DependencyUnavailableError('projector', 'stopping'));
-          return;
+          return false;
         }
         this.log.warn({ err, attempt, events: batch.length }, 'batch failed; retrying');
         await sleep(Math.min(5000, 100 * 2 ** Math.min(attempt, 6)));
