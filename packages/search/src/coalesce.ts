@@ -18,6 +18,12 @@ export interface BatchPlan {
   readonly ids: ReadonlySet<string>;
   /** The ids among them that `evolve` only reads (a join's other side). */
   readonly lookedUp: ReadonlySet<string>;
+  /**
+   * The ids among them first reached by the first event of their own stream (version 1, the
+   * document id is the stream id) and not looked up: documents that do not exist yet, unless
+   * that event was delivered again or after a later one. Worth writing with `create` unread.
+   */
+  readonly presumedNew: ReadonlySet<string>;
   /** The "every document whose `field` is `value`" targets, to be discovered. */
   readonly matches: ReadonlyArray<{ readonly field: string; readonly value: string }>;
 }
@@ -45,6 +51,7 @@ export function planBatch(
   const planned: Array<{ at: number; targets: readonly DocumentTarget[] }> = [];
   const ids = new Set<string>();
   const lookedUp = new Set<string>();
+  const presumedNew = new Set<string>();
   const matches: Array<{ field: string; value: string }> = [];
   events.forEach((event, at) => {
     if (rejected.has(at)) return;
@@ -54,8 +61,11 @@ export function planBatch(
       const looks = projection.lookups?.(event) ?? [];
       planned.push({ at, targets });
       for (const t of targets) {
-        if ('id' in t) ids.add(t.id);
-        else matches.push(t);
+        if (!('id' in t)) matches.push(t);
+        else if (!ids.has(t.id)) {
+          ids.add(t.id);
+          if (event.version === 1 && t.id === event.streamId) presumedNew.add(t.id);
+        }
       }
       for (const id of looks) {
         ids.add(id);
@@ -65,7 +75,8 @@ export function planBatch(
       rejected.set(at, `${projection.name}: ${(err as Error).message}`);
     }
   });
-  return { events: planned, ids, lookedUp, matches };
+  for (const id of lookedUp) presumedNew.delete(id);
+  return { events: planned, ids, lookedUp, presumedNew, matches };
 }
 
 /**

@@ -112,6 +112,19 @@ describe('coalescing a batch in memory', () => {
     expect(plan.matches).toEqual([{ field: 'personId', value: 'p2' }]);
   });
 
+  it('presumes new only a document first reached by the first event of its own stream', () => {
+    const { plan } = coalesce([
+      event('order', 'o1', 1, 'OrderPlaced', { personId: 'p1' }),
+      event('order', 'o2', 2, 'OrderPaid'),
+      event('order', 'o3', 2, 'OrderPaid'),
+      event('order', 'o3', 1, 'OrderPlaced', { personId: 'p1' }),
+      event('person', 'p1', 1, 'PersonRenamed', { name: 'Ada' }),
+    ]);
+    // o2 and o3 were first reached by a later event; person:p1 is not its stream's id and is
+    // looked up.
+    expect([...plan.presumedNew]).toEqual(['o1']);
+  });
+
   it('resolves a join from the batch: a placement sees the rename before it', () => {
     const { docs } = coalesce([
       event('person', 'p1', 1, 'PersonNamed', { name: 'Ada' }),

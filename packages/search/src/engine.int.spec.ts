@@ -180,6 +180,27 @@ describe('ProjectionEngine (Elasticsearch)', () => {
     expect(await doc(t, 'o9')).toMatchObject({ personName: 'Barbara', nameVersion: 1 });
   });
 
+  it('writes the first event of a stream unread, and reads when its document exists after all', async () => {
+    const t = await target('presumed', false);
+    const engine = new ProjectionEngine({ client: es.client, logger: log });
+    await engine.project(
+      [
+        event('person', 'p6', 1, 'PersonNamed', { name: 'Grace' }),
+        event('order', 'o10', 1, 'OrderPlaced', { personId: 'p6' }),
+      ],
+      [t],
+    );
+    await engine.project([event('person', 'p6', 2, 'PersonNamed', { name: 'Grace H.' })], [t]);
+    // Delivered again: presumed new, created unread - the create conflicts, the next attempt
+    // reads the order and changes nothing.
+    const before = await es.client.get({ index: t.index, id: 'o10' });
+    const again = new ProjectionEngine({ client: es.client, logger: log });
+    await again.project([event('order', 'o10', 1, 'OrderPlaced', { personId: 'p6' })], [t]);
+    const after = await es.client.get<OrderDoc>({ index: t.index, id: 'o10' });
+    expect(after._source).toMatchObject({ personName: 'Grace H.', nameVersion: 2 });
+    expect(after._seq_no).toBe(before._seq_no); // not overwritten
+  });
+
   describe('two engines (two query-service instances) on one shared index', () => {
     it('a rename finds a placement the other instance wrote unrefreshed (refresh after its write)', async () => {
       const t = await target('shared-rename', false);

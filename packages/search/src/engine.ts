@@ -204,7 +204,7 @@ export class ProjectionEngine {
   ): Promise<number> {
     let written = 0;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.attempt(events, target, rejected, after);
+      const outcome = await this.attempt(events, target, rejected, after, attempt === 1);
       written += outcome.written;
       if (outcome.conflicts === 0 && outcome.retryable === 0) return written;
       if (attempt >= this.maxAttempts) {
@@ -229,6 +229,7 @@ export class ProjectionEngine {
     target: ProjectionTarget,
     rejected: Map<number, string>,
     after: Promise<boolean> | undefined,
+    first: boolean,
   ): Promise<{ written: number; conflicts: number; retryable: number }> {
     const projection = target.model.projection;
     const plan = planBatch(projection, events, rejected);
@@ -242,7 +243,7 @@ export class ProjectionEngine {
     const meanwhile = this.watch(target.index);
     const cleanMoves = this.cleanMoves.get(target.index);
     try {
-      const read = await this.read(target, plan);
+      const read = await this.read(target, plan, first);
       if (after && !(await after)) {
         throw new DependencyUnavailableError('projector', 'the batch before was not written');
       }
@@ -257,10 +258,17 @@ export class ProjectionEngine {
     }
   }
 
-  /** The documents the plan needs, as Elasticsearch (or the engine's memory) has them now. */
+  /**
+   * The documents the plan needs, as Elasticsearch (or the engine's memory) has them now. On
+   * a first attempt the documents the plan presumes new are not read: they are created, and
+   * one that exists after all fails its `create` - a conflict, so the next attempt reads
+   * everything (and a document evolved with it meanwhile is merged again, as after any
+   * conflict).
+   */
   private async read(
     { model, index, trustOwnWrites: trust, fresh = false }: ProjectionTarget,
     plan: BatchPlan,
+    first: boolean,
   ): Promise<{ ids: Set<string>; state: Map<string, DocumentState> }> {
     const projection = model.projection;
     const { matches } = plan;
@@ -269,7 +277,15 @@ export class ProjectionEngine {
     const owned = fresh ? this.ownedOf(index) : undefined;
     const state = new Map<string, DocumentState>();
     if (!projection.appendOnly) {
-      for (const id of this.discoverUnrefreshed(index, matches)) ids.add(id);
+      // Presumed new, unless a search finds it (below) or the engine wrote it.
+      const remembered = this.unrefreshed.get(index);
+      const unread = new Set(
+        first ? [...plan.presumedNew].filter((id) => !remembered?.has(id)) : [],
+      );
+      for (const id of this.discoverUnrefreshed(index, matches)) {
+        ids.add(id);
+        unread.delete(id);
+      }
       if (trustOwnWrites) {
         const written = this.unrefreshed.get(index);
         for (const id of ids) {
@@ -291,7 +307,11 @@ export class ProjectionEngine {
       const unknown = (id: string) => !state.has(id) && (!owned || owned.ids.has(id));
       const [found] = await Promise.all([
         owned && !owned.forgotten ? Promise.resolve([]) : this.discover(index, matches),
-        this.load(index, [...ids].filter(unknown), state),
+        this.load(
+          index,
+          [...ids].filter((id) => unknown(id) && !unread.has(id)),
+          state,
+        ),
       ]);
       await this.load(index, found.filter(unknown), state);
     }
