@@ -84,6 +84,17 @@ const BULK_CHUNK_MIN = 1000;
 /** Documents per bulk request at most (a rebuild's chunk goes as a stream of such requests). */
 const BULK_CHUNK_MAX = 5000;
 const BULK_PARALLEL = 2;
+/**
+ * What the engine reads of a bulk item (see `classifyItem`): Elasticsearch serialises, and the
+ * client parses, a third of each item's answer.
+ */
+const BULK_ITEM_FIELDS = [
+  'items.*.status',
+  'items.*.error',
+  'items.*._index',
+  'items.*._seq_no',
+  'items.*._primary_term',
+];
 const DISCOVER_PAGE = 1000;
 
 /**
@@ -373,7 +384,9 @@ export class ProjectionEngine {
     const size = 2 * Math.min(BULK_CHUNK_MAX, perChunk);
     for (let i = 0; i < operations.length; i += size) chunks.push(operations.slice(i, i + size));
     const responses = await mapLimit(chunks, BULK_PARALLEL, (chunk) =>
-      this.call('bulk', () => this.client.bulk({ operations: chunk })),
+      this.call('bulk', () =>
+        this.client.bulk({ operations: chunk, filter_path: BULK_ITEM_FIELDS }),
+      ),
     );
     let written = 0;
     let conflicts = 0;
