@@ -93,21 +93,23 @@ export function outboxTemplate(event: UnpositionedEvent, index: number): OutboxT
 }
 
 /**
- * `JSON.stringify(message)` as a template whose hole is the position: the members before
- * `position` and those after it, in the contract's order.
+ * `JSON.stringify(message)` as a template whose hole is the position (`''` in `message`):
+ * the text up to its value's opening quote and from its closing quote on. One stringify,
+ * split at the member: an unescaped `,"` cannot occur inside a JSON string, and the members
+ * before `position` are flat, so the first `,"position":""` is the member itself.
  */
 function aroundPosition(
   message: Readonly<Record<string, unknown>>,
   event: number,
 ): PositionTemplate {
-  const members = Object.entries(message);
-  const at = members.findIndex(([name]) => name === 'position');
-  return withPositionBetween(
-    Object.fromEntries(members.slice(0, at)),
-    Object.fromEntries(members.slice(at + 1)),
-    event,
-  );
+  const text = JSON.stringify(message);
+  const at = text.indexOf(POSITION_MEMBER);
+  if (at < 0) throw new Error('the message has no position member after its first');
+  const hole = at + POSITION_MEMBER.length - 1;
+  return { parts: [text.slice(0, hole), text.slice(hole)], holes: [event] };
 }
+
+const POSITION_MEMBER = ',"position":""';
 
 /** The outbox row of one stored event (what the append writes for it). */
 export function toOutboxMessage(event: EventEnvelope): OutboxMessage {
