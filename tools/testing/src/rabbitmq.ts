@@ -26,6 +26,28 @@ async function ok(res: Promise<Response>, what: string): Promise<Response> {
   return r;
 }
 
+/**
+ * Grants `user` everything on the vhost and returns once the broker shows the grant. A grant
+ * sent while the new vhost is still starting can answer 404 (a loaded machine saw a test's
+ * first declare refused, ACCESS_REFUSED): it is sent again until it holds.
+ */
+async function grant(api: string, v: string, user: string): Promise<void> {
+  const path = `/api/permissions/${v}/${encodeURIComponent(user)}`;
+  for (let attempt = 1; ; attempt++) {
+    const put = await fetchManagement(api, path, {
+      method: 'PUT',
+      body: JSON.stringify({ configure: '.*', write: '.*', read: '.*' }),
+    });
+    await put.text();
+    const shown = await fetchManagement(api, path);
+    await shown.text();
+    if (shown.ok) return;
+    if (attempt === 50)
+      throw new Error(`grant ${user} on ${decodeURIComponent(v)}: HTTP ${shown.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Creates a RabbitMQ vhost of its own for one test file; `drop()` deletes it and all in it. */
 export async function createTestVhost(label: string): Promise<TestVhost> {
   const vhost = uniqueName(label);
@@ -33,13 +55,7 @@ export async function createTestVhost(label: string): Promise<TestVhost> {
   const user = decodeURIComponent(new URL(baseUrl()).username || 'guest');
   const v = encodeURIComponent(vhost);
   await ok(fetchManagement(api, `/api/vhosts/${v}`, { method: 'PUT' }), `create vhost ${vhost}`);
-  await ok(
-    fetchManagement(api, `/api/permissions/${v}/${encodeURIComponent(user)}`, {
-      method: 'PUT',
-      body: JSON.stringify({ configure: '.*', write: '.*', read: '.*' }),
-    }),
-    `grant ${user} on ${vhost}`,
-  );
+  await grant(api, v, user);
   const u = new URL(baseUrl());
   u.pathname = `/${v}`;
   return {
