@@ -3,6 +3,7 @@ import {
   createTestDatabase,
   createTestIndexPrefix,
   createTestVhost,
+  type TestVhost,
 } from '@cqrs/testing';
 import { FAULTS, type Fault, type FaultContext } from './faults';
 import { CommandLoad } from './load';
@@ -71,6 +72,14 @@ export async function runSchedule(
   return injected;
 }
 
+/** Events waiting in (or taken from and not yet acknowledged by) the projector queues. */
+async function projectorBacklog(vhost: TestVhost): Promise<number> {
+  const depths = await vhost.queueDepths();
+  return Object.entries(depths)
+    .filter(([name]) => !name.endsWith('.dlq'))
+    .reduce((sum, [, n]) => sum + n, 0);
+}
+
 /**
  * The chaos suite: the three apps as processes (`instances` of each) on a database, vhost
  * and index prefix of their own; a closed loop of mixed commands; faults on a schedule; then
@@ -98,8 +107,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     // Each instance on a port of its own; the relays compete for the leader lock, the
     // query-services share the partitioned queues (PROJECTOR_PARTITIONS, default 4).
     const startEach = async (name: 'command-service' | 'outbox-relay' | 'query-service') => {
+      // The query-services log warnings too: a projector retrying a batch says why.
+      const own = name === 'query-service' ? { ...env, LOG_LEVEL: 'warn' } : env;
       const apps = await Promise.all(
-        Array.from({ length: opts.instances }, () => AppProcess.start(name, env)),
+        Array.from({ length: opts.instances }, () => AppProcess.start(name, own)),
       );
       all.push(...apps);
       return apps;
@@ -136,12 +147,25 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const loadSeconds = (Date.now() - loadStart) / 1000;
     const crashes = all.flatMap((a) => a.crashes);
 
-    // Converge: every check at zero, or the deadline.
+    // Converge: every check at zero, or the deadline. The full check reads every event and
+    // every document (and refreshes the indices): run back to back it takes the CPU the
+    // projectors drain with. So it runs when the projector queues look drained, and every
+    // 10 s while they do not (which also shows what is left).
     const settleStart = Date.now();
+    const elapsed = () => `t+${((Date.now() - settleStart) / 1000).toFixed(0)}s`;
     let found = await verify(db.url, es.client, es.prefix, load.stats.acked);
+    let checkedAt = Date.now();
     while (total(found) > 0 && Date.now() - settleStart < opts.convergeMs) {
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 1000));
+      const queued = await projectorBacklog(vhost).catch(() => -1);
+      if (queued > 0 && Date.now() - checkedAt < 10_000) continue;
       found = await verify(db.url, es.client, es.prefix, load.stats.acked);
+      checkedAt = Date.now();
+      log(
+        `chaos:   converging ${elapsed()}: ${queued >= 0 ? `${queued} events queued, ` : ''}` +
+          `events index off by ${found.eventsIndexOff}, stale read models ${found.staleReadModels}, ` +
+          `stale joins ${found.staleJoins}, outbox left ${found.outbox}`,
+      );
     }
     const convergedS = (Date.now() - settleStart) / 1000;
     const { stats } = load;
@@ -160,6 +184,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     if (stats.serverErrors.length > 0)
       log(`chaos: 5xx seen: ${stats.serverErrors.slice(0, 5).join('\n')}`);
     if (crashes.length > 0) log(`chaos: crashes: ${crashes.join('\n')}`);
+    if (!ok) {
+      // What the query-services said last (warnings and up): a stalled projector shows there.
+      for (const [i, q] of queries.entries())
+        log(`chaos: --- query-service ${i + 1}, last output:\n${q.output().slice(-3000)}`);
+    }
     return { ok, summary, discrepancies: found, missedFaults };
   } finally {
     await Promise.all(all.map((a) => a.stop()));

@@ -15,6 +15,11 @@ export interface TestVhost {
   listConnections(): Promise<string[]>;
   /** Closes every client connection to this vhost, as a broker restart would. */
   closeConnections(): Promise<number>;
+  /**
+   * Messages (ready + unacknowledged) per queue of this vhost, as the management API last
+   * sampled them (its statistics tick: up to ~5 s old).
+   */
+  queueDepths(): Promise<Record<string, number>>;
   drop(): Promise<void>;
 }
 
@@ -68,6 +73,14 @@ export async function createTestVhost(label: string): Promise<TestVhost> {
         'list connections',
       );
       return ((await res.json()) as { name: string }[]).map((c) => c.name);
+    },
+    async queueDepths() {
+      const res = await ok(
+        fetchManagement(api, `/api/queues/${v}?columns=name,messages`),
+        'list queues',
+      );
+      const queues = (await res.json()) as { name: string; messages?: number }[];
+      return Object.fromEntries(queues.map((q) => [q.name, q.messages ?? 0]));
     },
     async closeConnections() {
       const res = await ok(
