@@ -64,8 +64,9 @@ const DEADLOCK_RETRIES = 4;
  * Only after a failure does it read: the stream's current version for the conflict error,
  * the keys another stream holds, or the idempotency record that beat us.
  *
- * The caller's expectedVersion must be a version it has read (never ahead of the stream):
- * the runtime loads the stream before deciding, so this holds without a check here.
+ * The caller's expectedVersion must never be ahead of the stream: the runtime either loaded
+ * the stream before deciding, or (a creating command on a stream it has not read) expects
+ * version 0, which no stream is ahead of - so this holds without a check here.
  */
 export async function appendToStream(
   knex: Knex,
