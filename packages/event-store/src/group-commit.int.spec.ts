@@ -142,6 +142,16 @@ describe('group commit', () => {
     await db.drop();
   });
 
+  /** The positions of these streams' events in the order of their outbox rows. */
+  async function outboxOrder(results: AppendResult[]): Promise<bigint[]> {
+    const [rows] = (await knex.raw(
+      `SELECT e.position FROM outbox o JOIN events e ON e.event_id = o.event_id
+       WHERE e.stream_id IN (?) ORDER BY o.id`,
+      [results.map((r) => r.streamId)],
+    )) as [{ position: string | number }[]];
+    return rows.map((r) => BigInt(r.position));
+  }
+
   /** Events, outbox rows and payload positions agree for these streams. */
   async function expectDurable(results: AppendResult[]) {
     for (const r of results) {
@@ -295,12 +305,7 @@ describe('group commit', () => {
     const positions = results.flatMap((r) => r.events.map((e) => BigInt(e.position)));
     expect(positions).toEqual(positions.map((_, i) => positions[0]! + BigInt(i) * BigInt(step)));
     await expectDurable(results);
-    const [rows] = (await knex.raw(
-      `SELECT e.position FROM outbox o JOIN events e ON e.event_id = o.event_id
-       WHERE e.stream_id IN (?) ORDER BY o.id`,
-      [results.map((r) => r.streamId)],
-    )) as [{ position: string | number }[]];
-    expect(rows.map((r) => BigInt(r.position))).toEqual(positions);
+    expect(await outboxOrder(results)).toEqual(positions);
     expect(await store.findIdempotencyRecord('merged-key')).toMatchObject({ result: results[6] });
     const [held] = (await knex.raw(
       `SELECT owner_stream_id AS owner FROM claims WHERE scope = 'merged'`,
@@ -359,12 +364,7 @@ describe('group commit', () => {
       const positions = results.flatMap((r) => r.events.map((e) => BigInt(e.position)));
       expect([...positions].sort((a, b) => (a < b ? -1 : 1))).toEqual(positions);
       await expectDurable(results);
-      const [rows] = (await knex.raw(
-        `SELECT e.position FROM outbox o JOIN events e ON e.event_id = o.event_id
-         WHERE e.stream_id IN (?) ORDER BY o.id`,
-        [results.map((r) => r.streamId)],
-      )) as [{ position: string | number }[]];
-      expect(rows.map((r) => BigInt(r.position))).toEqual(positions);
+      expect(await outboxOrder(results)).toEqual(positions);
       // The merged attempt, then the same transaction again savepoint by savepoint.
       const sent = queries.sent();
       expect(sent[1]).not.toContain('SAVEPOINT');
