@@ -407,6 +407,18 @@ describe('group commit', () => {
     }
   });
 
+  it('sends the appends of one turn of the event loop as one group, though a slot is free', async () => {
+    const twoSlots = new MySqlEventStore(knex); // the default: two transactions in flight
+    await twoSlots.appendToStream(append('turn-warm-up', 0));
+    groups.length = 0;
+    const results = await Promise.all(
+      ['turn-0', 'turn-1', 'turn-2', 'turn-3'].map((id) => twoSlots.appendToStream(append(id, 0))),
+    );
+
+    expect(groups).toEqual([4]);
+    await expectDurable(results);
+  });
+
   it('runs every append of a group again when a deadlock rolls the group back', async () => {
     const queries = await recordAppendQueries(knex);
     // The other side of the deadlock: heavier (InnoDB rolls the lighter transaction back).

@@ -97,8 +97,11 @@ const rollbackTo = (i: number): Statement => ({ sql: `ROLLBACK TO SAVEPOINT a${i
 /**
  * Group commit: while `maxGroups` transactions are in flight, appends queue; when one ends,
  * every queued append (up to the limits) goes in the next transaction, with one COMMIT - one
- * log flush for all. An append that finds a free slot goes at once, alone: nothing waits on
- * a timer.
+ * log flush for all. An append that finds a free slot goes at the end of the current turn of
+ * the event loop (`process.nextTick`), together with every append that arrived in the same
+ * turn: nothing waits on a timer or on I/O, so a lone append costs what it did, while the
+ * callers a finished group wakes up (who come back in that same turn) stay one group instead
+ * of the first of them taking the free slot alone.
  *
  * The group first goes merged, as if it were one append: one events INSERT and one outbox
  * INSERT for all - a few statements for the server to run instead of three per append. Only
@@ -115,6 +118,8 @@ const rollbackTo = (i: number): Statement => ({ sql: `ROLLBACK TO SAVEPOINT a${i
 export class GroupCommitter {
   private readonly queue: Member[] = [];
   private inFlight = 0;
+  /** A pump is due at the end of this turn. */
+  private pumpDue = false;
 
   constructor(
     private readonly knex: Knex,
@@ -124,6 +129,15 @@ export class GroupCommitter {
   commit(append: PreparedAppend): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ append, resolve, reject, insertKey: false });
+      this.pumpSoon();
+    });
+  }
+
+  private pumpSoon(): void {
+    if (this.pumpDue) return;
+    this.pumpDue = true;
+    process.nextTick(() => {
+      this.pumpDue = false;
       this.pump();
     });
   }
@@ -134,7 +148,7 @@ export class GroupCommitter {
       this.inFlight++;
       void this.run(group).finally(() => {
         this.inFlight--;
-        this.pump();
+        this.pumpSoon();
       });
     }
   }
