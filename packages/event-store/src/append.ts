@@ -103,7 +103,10 @@ export async function appendToStream(
 /** The append's rows and statements and how to read its result (see PreparedAppend). */
 function prepareAppend(request: AppendRequest, deps: AppendDeps, step: bigint): PreparedAppend {
   const { streamType, streamId, metadata, idempotency } = request;
-  const occurredAt = toIsoMicros(deps.clock.now());
+  // One clock reading and one DATETIME(6) literal for all of the append's rows.
+  const now = deps.clock.now();
+  const occurredAt = toIsoMicros(now);
+  const sqlAt = toSqlDatetime(occurredAt);
   const events: UnpositionedEvent[] = request.events.map((e, i) => ({
     eventId: deps.ids(),
     streamType,
@@ -115,16 +118,12 @@ function prepareAppend(request: AppendRequest, deps: AppendDeps, step: bigint): 
     data: e.data,
     metadata,
   }));
-  const rest = [
-    ...claimStatements(request, toSqlDatetime(occurredAt)),
-    ...deadlineStatements(request),
-  ];
-  const now = deps.clock.now();
+  const rest = [...claimStatements(request, sqlAt), ...deadlineStatements(request)];
   const token = idempotency ? deps.ids() : '';
   const result = idempotency ? resultTemplate(streamType, streamId, events) : undefined;
   const messages = deps.outbox ? events.map(outboxTemplate) : undefined;
   const writesAt = (at: number): AppendWrites => {
-    const outbox = messages && outboxRows(messages, step, at);
+    const outbox = messages && outboxRows(messages, step, at, sqlAt);
     if (!idempotency || !result) return { outbox, rest };
     const positions = positionsExpression(result, step, at);
     return {
@@ -152,7 +151,7 @@ function prepareAppend(request: AppendRequest, deps: AppendDeps, step: bigint): 
       events: appended,
     };
   };
-  const eventRows = insertEvents(events, occurredAt);
+  const eventRows = insertEvents(events, sqlAt);
   const own = writesAt(0);
   const writes = (at: number) => (at === 0 ? own : writesAt(at));
   const bytes = [eventRows, own.outbox, own.key?.update, ...rest].reduce(
@@ -183,8 +182,7 @@ const eventTuples = memo((rows) =>
   Array<string>(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', '),
 );
 
-function insertEvents(events: readonly UnpositionedEvent[], occurredAt: string): InsertRows {
-  const at = toSqlDatetime(occurredAt);
+function insertEvents(events: readonly UnpositionedEvent[], at: string): InsertRows {
   const metadataJson = JSON.stringify(events[0]!.metadata);
   const values: unknown[] = [];
   for (const e of events) {
@@ -224,21 +222,20 @@ function positionsExpression(template: PositionTemplate, step: bigint, at: numbe
 const OUTBOX_INTO = `INSERT INTO outbox (event_id, event_type, routing_key, payload, headers, occurred_at)
   VALUES `;
 
-function outboxRows(messages: readonly OutboxTemplate[], step: bigint, at: number): InsertRows {
+/** `sqlAt`: the messages' occurredAt (the append's) as a DATETIME(6) literal. */
+function outboxRows(
+  messages: readonly OutboxTemplate[],
+  step: bigint,
+  at: number,
+  sqlAt: string,
+): InsertRows {
   const rows: string[] = [];
   const values: unknown[] = [];
   for (const m of messages) {
     const payload = positionsExpression(m.payload, step, at);
     const headers = positionsExpression(m.headers, step, at);
     rows.push(`(?, ?, ?, ${payload.sql}, ${headers.sql}, ?)`);
-    values.push(
-      m.eventId,
-      m.eventType,
-      m.routingKey,
-      ...payload.values,
-      ...headers.values,
-      toSqlDatetime(m.occurredAt),
-    );
+    values.push(m.eventId, m.eventType, m.routingKey, ...payload.values, ...headers.values, sqlAt);
   }
   return { into: OUTBOX_INTO, rows: rows.join(', '), values };
 }
