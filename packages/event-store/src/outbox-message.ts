@@ -81,7 +81,20 @@ export interface OutboxTemplate {
  * same bytes.
  */
 export function outboxTemplate(event: UnpositionedEvent, index: number): OutboxTemplate {
-  const envelope = { ...event, position: '' }; // its place is what the template keeps
+  // Spelled out, not `{ ...event, position: '' }`: the spread cost ~6 us per event, most of
+  // the template's time (R1@c1). The position's place is what the template keeps.
+  const envelope: EventEnvelope = {
+    eventId: event.eventId,
+    streamType: event.streamType,
+    streamId: event.streamId,
+    version: event.version,
+    position: '',
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    occurredAt: event.occurredAt,
+    data: event.data,
+    metadata: event.metadata,
+  };
   return {
     eventId: event.eventId,
     eventType: event.type,
