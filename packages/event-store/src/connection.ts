@@ -83,15 +83,17 @@ export async function batch(
       return { results, error };
     }
   }
+  let sql = statements[0]!.sql;
+  const values = [...statements[0]!.values];
+  for (let i = 1; i < statements.length; i++) {
+    sql += `;\n${statements[i]!.sql}`;
+    for (const v of statements[i]!.values) values.push(v);
+  }
   // mysql2 hands the callback no results when a statement fails, but emits each statement's
   // OK packet as it arrives: counting them tells which statement failed.
   return new Promise((resolve) => {
     connection
-      .query(
-        statements.map((s) => s.sql).join(';\n'),
-        statements.flatMap((s) => s.values),
-        (error) => resolve(error ? { results, error } : { results }),
-      )
+      .query(sql, values, (error) => resolve(error ? { results, error } : { results }))
       .on('result', (result) => results.push(result));
   });
 }

@@ -214,14 +214,20 @@ async function merged(
     at.push(rows);
     rows += m.append.count;
   }
-  const writes = group.map((m, i) => m.append.writes(at[i]!));
-  const keys = writes.flatMap((w) => (w.key ? [w.key.update] : []));
-  const outbox = writes.flatMap((w) => (w.outbox ? [w.outbox] : []));
+  const keys: Statement[] = [];
+  const outbox: InsertRows[] = [];
+  const rest: Statement[] = [];
+  group.forEach((m, i) => {
+    const w = m.append.writes(at[i]!);
+    if (w.key) keys.push(w.key.update);
+    if (w.outbox) outbox.push(w.outbox);
+    rest.push(...w.rest);
+  });
   const body = [
     insert(group.map((m) => m.append.events)),
     ...keys,
     ...(outbox.length > 0 ? [insert(outbox)] : []),
-    ...writes.flatMap((w) => w.rest),
+    ...rest,
   ];
   const inTransaction = body.length > 1;
   const statements = inTransaction ? [BEGIN, ...body, ...(keys.length > 0 ? [] : [COMMIT])] : body;

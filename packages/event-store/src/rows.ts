@@ -26,7 +26,7 @@ export function parseJsonColumn<T>(value: unknown): T {
 
 /** `2026-11-21T10:00:00.123456Z` from a DATETIME(6) selected as a string, or a Date. */
 export function toIsoMicros(value: Date | string): string {
-  if (value instanceof Date) return value.toISOString().replace(/Z$/, '000Z');
+  if (value instanceof Date) return `${value.toISOString().slice(0, -1)}000Z`;
   const [date, time = '00:00:00'] = value.split(' ');
   const [hms, frac = ''] = time.split('.');
   return `${date}T${hms}.${frac.padEnd(6, '0').slice(0, 6)}Z`;
