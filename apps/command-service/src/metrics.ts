@@ -1,6 +1,7 @@
 import type { AggregateRegistry, DeadlineHooks, EdgeOutcome, RuntimeHooks } from '@cqrs/aggregates';
+import { FastCounter, FastHistogram } from '@cqrs/telemetry';
 import type { FastifyBaseLogger } from 'fastify';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 export interface CommandMetrics {
   /** For the runtime: every command it handled, live actors, survived failures. */
@@ -19,13 +20,14 @@ export function commandMetrics(
   aggregates: AggregateRegistry,
   log: FastifyBaseLogger,
 ): CommandMetrics {
-  const commands = new Counter({
+  // Every command passes these two: series resolved once (see FastCounter).
+  const commands = new FastCounter({
     name: 'commands_total',
     help: 'Commands handled, by aggregate type, command type and outcome',
     labelNames: ['aggregate_type', 'command_type', 'outcome'] as const,
     registers: [registry],
   });
-  const duration = new Histogram({
+  const duration = new FastHistogram({
     name: 'command_duration_seconds',
     help: 'Time in the aggregate runtime (queue, decide, append), by aggregate type and outcome',
     labelNames: ['aggregate_type', 'outcome'] as const,
@@ -63,11 +65,8 @@ export function commandMetrics(
     hooks: {
       onCommand(o) {
         const l = labels(o.aggregateType, o.commandType);
-        commands.inc({ ...l, outcome: o.outcome });
-        duration.observe(
-          { aggregate_type: l.aggregate_type, outcome: o.outcome },
-          o.durationMs / 1000,
-        );
+        commands.series(l.aggregate_type, l.command_type, o.outcome).inc();
+        duration.series(l.aggregate_type, o.outcome).observe(o.durationMs / 1000);
         if (o.retries > 0) retries.inc({ aggregate_type: l.aggregate_type }, o.retries);
       },
       onLiveActorsChanged(n) {
@@ -79,7 +78,8 @@ export function commandMetrics(
       },
     },
     recordEdge(aggregateType, commandType, outcome) {
-      commands.inc({ ...labels(aggregateType, commandType), outcome });
+      const l = labels(aggregateType, commandType);
+      commands.series(l.aggregate_type, l.command_type, outcome).inc();
     },
   };
 }

@@ -3,7 +3,14 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { uuidV7, ValidationError } from '@cqrs/core';
-import { SpanKind, SpanStatusCode, startSpan, traceparentOf, type Span } from '@cqrs/telemetry';
+import {
+  FastHistogram,
+  SpanKind,
+  SpanStatusCode,
+  startSpan,
+  traceparentOf,
+  type Span,
+} from '@cqrs/telemetry';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -11,7 +18,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { answerClientError } from './client-errors';
 import { registerJsonBodyParser } from './json-body';
 import { firstIllFormedValue } from './well-formed';
@@ -154,7 +161,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   const registry = opts.metrics ?? new Registry();
   if (!opts.metrics) collectDefaultMetrics({ register: registry });
   registry.setDefaultLabels({ service: opts.name });
-  const httpDuration = new Histogram({
+  const httpDuration = new FastHistogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by route and status',
     labelNames: ['method', 'route', 'status'] as const,
@@ -163,10 +170,9 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    httpDuration.observe(
-      { method: request.method, route, status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    httpDuration
+      .series(request.method, route, String(reply.statusCode))
+      .observe(reply.elapsedTime / 1000);
     request.log.info(
       {
         method: request.method,

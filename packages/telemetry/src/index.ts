@@ -12,3 +12,4 @@ export {
   type Tracing,
   type TracingOptions,
 } from './tracing';
+export { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from './metrics';
