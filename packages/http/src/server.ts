@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { uuidV7, ValidationError } from '@cqrs/core';
 import {
   FastHistogram,
+  isTracing,
   SpanKind,
   SpanStatusCode,
   startSpan,
@@ -77,12 +78,16 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : uuidV7();
     },
     // The request's one child logger carries the correlation id too (a second child per
-    // request cost ~2 % of a command's CPU).
-    childLoggerFactory: (logger, bindings, childOptions, req) =>
-      logger.child(
-        { ...bindings, correlationId: correlationIdOf(req, String(bindings.reqId)) },
-        childOptions,
-      ),
+    // request cost ~2 % of a command's CPU). Its bindings are a literal, not a spread of
+    // Fastify's `{ reqId }`, and it gets no options object when the route sets none: pino's
+    // `child` took ~9 us that way, ~1 us this way.
+    childLoggerFactory: (logger, bindings, childOptions, req) => {
+      const reqId = String(bindings.reqId);
+      return logger.child(
+        { reqId, correlationId: correlationIdOf(req, reqId) },
+        hasOwnKeys(childOptions) ? childOptions : undefined,
+      );
+    },
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
     // What the router or Node's HTTP parser refuse (bad percent-encoding in the path, a
     // control character in a header, an unknown method) is a problem+json 4xx too.
@@ -126,30 +131,36 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
       instance: request.url,
     }),
   );
+  // Declared up front so every request object has the same shape.
+  app.decorateRequest('correlationId', '');
+  app.decorateRequest('span', undefined);
+  app.decorateRequest('traceparent', undefined);
   app.addHook('onRequest', (request, reply, done) => {
     request.correlationId = correlationIdOf(request.raw, request.id);
     // A SERVER span whose parent is the caller's `traceparent`; commands copy
     // `request.traceparent` into their events' metadata, so the trace continues through the
-    // relay and the projector. With tracing off the caller's context passes through unchanged.
-    const span = startSpan(
-      opts.name,
-      `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
-      {
-        kind: SpanKind.SERVER,
-        parent: {
-          traceparent: request.headers.traceparent,
-          tracestate: request.headers.tracestate,
+    // relay and the projector. With tracing off the caller's context passes through unchanged;
+    // with tracing off and no caller's context there is nothing to record or pass on, so no
+    // span is made (it was ~2 % of a command's CPU).
+    const parent = request.headers.traceparent;
+    if (parent !== undefined || isTracing()) {
+      const span = startSpan(
+        opts.name,
+        `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
+        {
+          kind: SpanKind.SERVER,
+          parent: { traceparent: parent, tracestate: request.headers.tracestate },
+          attributes: {
+            'http.request.method': request.method,
+            'url.path': request.url.split('?')[0],
+          },
         },
-        attributes: {
-          'http.request.method': request.method,
-          'url.path': request.url.split('?')[0],
-        },
-      },
-    );
-    request.span = span;
-    request.traceparent = traceparentOf(span);
-    if (request.traceparent)
-      request.log = request.log.child({ traceId: span.spanContext().traceId });
+      );
+      request.span = span;
+      request.traceparent = traceparentOf(span);
+      if (request.traceparent)
+        request.log = request.log.child({ traceId: span.spanContext().traceId });
+    }
     void reply.header('x-request-id', request.id);
     done();
   });
@@ -235,6 +246,11 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
   );
   return app;
+}
+
+function hasOwnKeys(o: object): boolean {
+  for (const key in o) if (Object.hasOwn(o, key)) return true;
+  return false;
 }
 
 /** The caller's `X-Correlation-Id` when well-formed, else the request id. */

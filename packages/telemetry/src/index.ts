@@ -1,5 +1,6 @@
 export {
   startTracing,
+  isTracing,
   contextFrom,
   traceparentOf,
   withSpan,

@@ -24,6 +24,17 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 // when tracing was never started in this process.
 const w3c = new W3CTraceContextPropagator();
 
+/** Whether startTracing registered a provider, i.e. whether a span can record anything. */
+let recording = false;
+
+/**
+ * True while tracing started by `startTracing` is on. With it off, a span without a parent
+ * records nothing and carries no valid context: a hot path may skip making one.
+ */
+export function isTracing(): boolean {
+  return recording;
+}
+
 export interface Tracing {
   readonly enabled: boolean;
   shutdown(): Promise<void>;
@@ -64,7 +75,14 @@ export function startTracing(
     spanProcessors: [processor],
   });
   provider.register({ propagator: w3c });
-  return { enabled: true, shutdown: () => provider.shutdown() };
+  recording = true;
+  return {
+    enabled: true,
+    shutdown: () => {
+      recording = false;
+      return provider.shutdown();
+    },
+  };
 }
 
 const getter = {
