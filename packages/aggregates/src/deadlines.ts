@@ -1,6 +1,6 @@
 import type { DeadlineChanges, DeadlineSchedule } from '@cqrs/core';
 import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode } from 'xstate';
-import type { AggregateState, AnyAggregateDefinition } from './definition';
+import { delayNames, type AggregateState, type AnyAggregateDefinition } from './definition';
 
 /**
  * Durable deadlines (docs/room-calendar.md "Deadlines"): a state's delayed transitions
@@ -33,6 +33,7 @@ export function deadlineDelta(
   definition: AnyAggregateDefinition,
   states: readonly AggregateState[],
 ): DeadlineDelta {
+  if (!hasDelays(definition.machine)) return NO_DEADLINES;
   const cancel = new Set<string>();
   const started = new Map<string, DeadlineStart>();
   for (let i = 1; i < states.length; i++) {
@@ -51,6 +52,19 @@ export function deadlineDelta(
     }
   }
   return { cancel: [...cancel], start: [...started.values()] };
+}
+
+const NO_DEADLINES: DeadlineDelta = Object.freeze({ cancel: [], start: [] });
+const withDelays = new WeakMap<AnyStateMachine, boolean>();
+
+/** Most machines have no `after` at all: their decisions need not walk the state nodes. */
+function hasDelays(machine: AnyStateMachine): boolean {
+  let has = withDelays.get(machine);
+  if (has === undefined) {
+    has = delayNames(machine).length > 0;
+    withDelays.set(machine, has);
+  }
+  return has;
 }
 
 /** The deadlines the state's active nodes hold right now (for rebuilding the table). */

@@ -57,8 +57,6 @@ export async function handleCommand(
   handling: CommandHandling,
   request: CommandRequest,
 ): Promise<HandledCommand> {
-  const record = (outcome: EdgeOutcome) =>
-    handling.recordEdge?.(request.aggregateType, request.command.type, outcome);
   let idempotency: { key: string; fingerprint: string } | undefined;
   let claim: IdempotencyClaim | undefined;
   try {
@@ -87,13 +85,15 @@ export async function handleCommand(
       );
     }
   } catch (error) {
-    if (error instanceof NotFoundError) record('not-found');
-    else if (error instanceof ValidationError) record('invalid');
-    else if (error instanceof IdempotencyConflictError) record('idempotency-conflict');
+    if (error instanceof NotFoundError) record(handling, request, 'not-found');
+    else if (error instanceof ValidationError) record(handling, request, 'invalid');
+    else if (error instanceof IdempotencyConflictError) {
+      record(handling, request, 'idempotency-conflict');
+    }
     throw error;
   }
   if (claim?.kind === 'replay') {
-    record('replayed');
+    record(handling, request, 'replayed');
     const result = claim.record.result;
     return handled({ result, created: result.events[0]?.version === 1 }, true);
   }
@@ -114,6 +114,10 @@ export async function handleCommand(
       );
     throw error;
   }
+}
+
+function record(handling: CommandHandling, request: CommandRequest, outcome: EdgeOutcome): void {
+  handling.recordEdge?.(request.aggregateType, request.command.type, outcome);
 }
 
 function run(

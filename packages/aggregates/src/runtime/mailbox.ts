@@ -12,17 +12,27 @@ export class Mailbox {
   }
 
   run<T>(task: () => Promise<T>): Promise<T> {
-    this.pending++;
-    const result = this.tail.then(task).finally(() => {
-      this.pending--;
-    });
-    // The next task waits for this one to settle, whatever its outcome.
-    this.tail = result.catch(() => undefined);
+    // An idle mailbox (the usual case: one command per aggregate at a time) starts the task
+    // now rather than a tick later behind a settled tail.
+    const result = this.pending++ === 0 ? start(task) : this.tail.then(task);
+    // The next task waits for this one to settle, whatever its outcome; `size` drops first.
+    this.tail = result.then(
+      () => this.pending--,
+      () => this.pending--,
+    );
     return result;
   }
 
   /** Resolves when every task queued so far has settled. */
   async idle(): Promise<void> {
     await this.tail;
+  }
+}
+
+function start<T>(task: () => Promise<T>): Promise<T> {
+  try {
+    return task();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
