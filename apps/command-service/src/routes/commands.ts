@@ -139,10 +139,28 @@ const envelopeCheck = TypeBoxValidatorCompiler({
   url: '/commands',
 });
 
-const envelopeValidator: FastifySchemaCompiler<TSchema> = (route) =>
-  route.httpPart === 'body' && (route.schema as Record<string, unknown>)[ENVELOPE_ONLY] === true
-    ? envelopeCheck
-    : TypeBoxValidatorCompiler(route);
+const envelopeValidator: FastifySchemaCompiler<TSchema> = (route) => {
+  if (route.httpPart === 'body') {
+    return (route.schema as Record<string, unknown>)[ENVELOPE_ONLY] === true
+      ? envelopeCheck
+      : TypeBoxValidatorCompiler(route);
+  }
+  // The provider runs TypeBox's Value.Convert (an interpreted walk) on every non-body part
+  // before the check; these routes' params and headers are strings only, so it has nothing
+  // to convert: the same compiled check without it (as the provider does for bodies).
+  return TypeBoxValidatorCompiler(
+    onlyStrings(route.schema) ? { ...route, httpPart: 'body' } : route,
+  );
+};
+
+function onlyStrings(schema: TSchema): boolean {
+  const properties = (schema as { properties?: Record<string, TSchema> }).properties;
+  return (
+    schema.type === 'object' &&
+    properties !== undefined &&
+    Object.values(properties).every((p) => p.type === 'string')
+  );
+}
 
 /** 415 for anything but JSON - also for a body-less POST, which names no media type. */
 function requireJson(
