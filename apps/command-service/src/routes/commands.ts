@@ -12,7 +12,13 @@ import {
   type FastifyPluginAsyncTypebox,
 } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
-import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type {
+  FastifyReply,
+  FastifyRequest,
+  FastifySchemaCompiler,
+  FastifySchemaValidationError,
+} from 'fastify';
 import {
   AggregateParams,
   CommandAccepted,
@@ -145,13 +151,27 @@ const envelopeValidator: FastifySchemaCompiler<TSchema> = (route) => {
       ? envelopeCheck
       : TypeBoxValidatorCompiler(route);
   }
-  // The provider runs TypeBox's Value.Convert (an interpreted walk) on every non-body part
-  // before the check; these routes' params and headers are strings only, so it has nothing
-  // to convert: the same compiled check without it (as the provider does for bodies).
-  return TypeBoxValidatorCompiler(
-    onlyStrings(route.schema) ? { ...route, httpPart: 'body' } : route,
-  );
+  return onlyStrings(route.schema) ? checkOnly(route.schema) : TypeBoxValidatorCompiler(route);
 };
+
+/**
+ * These routes' params and headers are strings only: a compiled check, nothing converted and
+ * nothing replaced. The provider's compiler runs TypeBox's Value.Convert (an interpreted walk)
+ * on every non-body part first, and hands Fastify the result, which Fastify then keeps beside
+ * the raw headers - every later read of `request.headers` copied all of them.
+ */
+function checkOnly(schema: TSchema): ReturnType<FastifySchemaCompiler<TSchema>> {
+  const check = TypeCompiler.Compile(schema);
+  return (value: unknown) => {
+    if (check.Check(value)) return true;
+    // The provider's error shape: what the shared error handler reads.
+    const error = [...check.Errors(value)].map((e) => ({
+      message: e.message,
+      instancePath: e.path,
+    }));
+    return { error: error as unknown as FastifySchemaValidationError[] };
+  };
+}
 
 function onlyStrings(schema: TSchema): boolean {
   const properties = (schema as { properties?: Record<string, TSchema> }).properties;
