@@ -24,7 +24,9 @@ abstract class LabelledMetric<L extends string, S> {
   readonly help: string;
   readonly aggregator = 'sum';
   private readonly labelNames: readonly L[];
-  private readonly byKey = new Map<string, { labels: Labels<L>; series: S }>();
+  /** One level per label; the values are the caller's strings, whose hashes V8 keeps. */
+  private byValue = new Map<string, unknown>();
+  private all: Array<{ labels: Labels<L>; series: S }> = [];
 
   protected constructor(opts: MetricOptions<L>) {
     this.name = opts.name;
@@ -37,26 +39,37 @@ abstract class LabelledMetric<L extends string, S> {
 
   /** The series of these label values (in `labelNames` order), created on first use. */
   series(...values: string[]): S {
-    const key = values.join('\u0000');
-    let entry = this.byKey.get(key);
-    if (!entry) {
-      if (values.length !== this.labelNames.length) {
-        throw new Error(`${this.name}: ${this.labelNames.length} label values expected`);
-      }
-      const labels = Object.fromEntries(this.labelNames.map((n, i) => [n, values[i]!]));
-      entry = { labels: labels as Labels<L>, series: this.newSeries() };
-      this.byKey.set(key, entry);
+    if (values.length !== this.labelNames.length) {
+      throw new Error(`${this.name}: ${this.labelNames.length} label values expected`);
     }
-    return entry.series;
+    let level = this.byValue;
+    for (let i = 0; i < values.length - 1; i++) {
+      let next = level.get(values[i]!) as Map<string, unknown> | undefined;
+      if (!next) {
+        next = new Map();
+        level.set(values[i]!, next);
+      }
+      level = next;
+    }
+    const last = values.length > 0 ? values[values.length - 1]! : '';
+    let series = level.get(last) as S | undefined;
+    if (!series) {
+      series = this.newSeries();
+      level.set(last, series);
+      const labels = Object.fromEntries(this.labelNames.map((n, i) => [n, values[i]!]));
+      this.all.push({ labels: labels as Labels<L>, series });
+    }
+    return series;
   }
 
   /** prom-client's `Registry.resetMetrics()`. */
   reset(): void {
-    this.byKey.clear();
+    this.byValue = new Map();
+    this.all = [];
   }
 
   protected entries(): Iterable<{ labels: Labels<L>; series: S }> {
-    return this.byKey.values();
+    return this.all;
   }
 
   protected abstract newSeries(): S;
