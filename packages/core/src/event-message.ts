@@ -140,7 +140,9 @@ export function parseEventMessage(content: Buffer): EventEnvelope {
       problems,
     );
   }
-  return { ...body, position: String(body.position) };
+  // The parsed body is the envelope (no copy): only a numeric position becomes its string.
+  if (typeof body.position !== 'string') body.position = String(body.position);
+  return body as EventEnvelope;
 }
 
 /** Checks headers against the contract; a ValidationError prefixed with `where` otherwise. */

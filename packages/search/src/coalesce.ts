@@ -109,6 +109,7 @@ export function evolveBatch(
   const byField = new FieldIndex(plan.matches.map((m) => m.field));
   for (const [id, e] of state) byField.add(id, e.doc);
   const changed = new Map<string, DocumentState>();
+  const lookup = (other: string) => state.get(other)?.doc;
 
   for (const { at, targets } of plan.events) {
     const event = events[at]!;
@@ -117,10 +118,7 @@ export function evolveBatch(
         const targetIds = 'id' in t ? [t.id] : byField.ids(t.field, t.value);
         for (const id of targetIds) {
           const e = entry(id);
-          const next = projection.evolve(e.doc, event, {
-            id,
-            lookup: (other) => state.get(other)?.doc,
-          });
+          const next = projection.evolve(e.doc, event, { id, lookup });
           if (next) {
             byField.replace(id, e.doc, next);
             e.doc = next;

@@ -366,26 +366,20 @@ export class ProjectionEngine {
     const owned = fresh ? this.ownedOf(index) : undefined;
     const dirty = evolveBatch(projection, events, plan, state, rejected);
     if (dirty.length === 0) return { written: 0, conflicts: 0, retryable: 0 };
-    const operations: unknown[] = [];
-    for (const [id, e] of dirty) {
-      if (e.seqNo !== undefined) {
-        operations.push({
-          index: { _index: index, _id: id, if_seq_no: e.seqNo, if_primary_term: e.primaryTerm },
-        });
-      } else {
-        operations.push({ create: { _index: index, _id: id } });
-      }
-      operations.push(e.doc);
-    }
     // A bulk request is indexed by one write thread per shard: a large write (a rebuild's
     // chunk) goes as a few requests side by side, so a single-shard index uses more than one.
-    const chunks: unknown[][] = [];
     const perChunk = Math.max(BULK_CHUNK_MIN, Math.ceil(dirty.length / BULK_PARALLEL));
-    const size = 2 * Math.min(BULK_CHUNK_MAX, perChunk);
-    for (let i = 0; i < operations.length; i += size) chunks.push(operations.slice(i, i + size));
-    const responses = await mapLimit(chunks, BULK_PARALLEL, (chunk) =>
+    const size = Math.min(BULK_CHUNK_MAX, perChunk);
+    const bodies: Buffer[] = [];
+    for (let i = 0; i < dirty.length; i += size) bodies.push(bulkBody(index, dirty, i, i + size));
+    const responses = await mapLimit(bodies, BULK_PARALLEL, (body) =>
       this.call('bulk', () =>
-        this.client.bulk({ operations: chunk, filter_path: BULK_ITEM_FIELDS }),
+        this.client.transport.request<estypes.BulkResponse>({
+          method: 'POST',
+          path: '/_bulk',
+          querystring: { filter_path: BULK_ITEM_FIELDS },
+          bulkBody: body,
+        }),
       ),
     );
     let written = 0;
@@ -747,6 +741,34 @@ export class ProjectionEngine {
       );
     }
   }
+}
+
+/**
+ * The NDJSON body of a bulk request writing `dirty[from..to)` to `index`: `create` for a
+ * document not stored yet, else `index` guarded by the sequence number it was read at. Built
+ * here as one flat buffer: the client would serialise an array of action and document
+ * objects into a concatenated string that it then measures and encodes again on the socket.
+ */
+function bulkBody(
+  index: string,
+  dirty: ReadonlyArray<readonly [string, DocumentState]>,
+  from: number,
+  to: number,
+): Buffer {
+  const target = `{"_index":${JSON.stringify(index)},"_id":`;
+  const lines: string[] = [];
+  for (let i = from; i < to && i < dirty.length; i++) {
+    const [id, e] = dirty[i]!;
+    const meta = `${target}${JSON.stringify(id)}`;
+    lines.push(
+      e.seqNo !== undefined
+        ? `{"index":${meta},"if_seq_no":${e.seqNo},"if_primary_term":${e.primaryTerm}}}`
+        : `{"create":${meta}}}`,
+      JSON.stringify(e.doc),
+    );
+  }
+  lines.push('');
+  return Buffer.from(lines.join('\n'));
 }
 
 /** Whether a document matches any of the field/value pairs (as a `term` query would). */

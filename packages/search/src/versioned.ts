@@ -19,27 +19,36 @@ export function assignNewer<T extends Versioned>(
   version: number,
   fields: Fields<T>,
 ): T | undefined {
-  const next: Record<string, unknown> = { ...(doc as object) };
-  const fieldVersions: Record<string, number> = { ...doc.fieldVersions };
-  let changed = false;
-  for (const [field, value] of Object.entries(fields)) {
-    if ((fieldVersions[field] ?? 0) >= version) continue;
-    next[field] = value;
+  // One copy, made at the first field that changes (most events that change nothing, e.g. a
+  // redelivery, allocate nothing). Assigning keys the copy has keeps their order.
+  let next: Record<string, unknown> | undefined;
+  let fieldVersions: Record<string, number> | undefined;
+  const known = doc.fieldVersions;
+  for (const field in fields) {
+    if ((known[field] ?? 0) >= version) continue;
+    next ??= { ...(doc as object) };
+    fieldVersions ??= { ...known };
+    next[field] = (fields as Record<string, unknown>)[field];
     fieldVersions[field] = version;
-    changed = true;
   }
-  if (!changed) return undefined;
-  return { ...next, fieldVersions, version: Math.max(doc.version, version) } as T;
+  if (!next) return undefined;
+  next.fieldVersions = fieldVersions;
+  next.version = Math.max(doc.version, version);
+  return next as T;
 }
 
 /** Merges two views of the same stream field by field, newer version winning. */
 export function mergeNewer<T extends Versioned>(a: T, b: T): T {
   const next: Record<string, unknown> = { ...(a as object) };
   const fieldVersions: Record<string, number> = { ...a.fieldVersions };
-  for (const [field, v] of Object.entries(b.fieldVersions)) {
+  const theirs = b.fieldVersions;
+  for (const field in theirs) {
+    const v = theirs[field]!;
     if ((fieldVersions[field] ?? 0) >= v) continue;
     next[field] = (b as Record<string, unknown>)[field];
     fieldVersions[field] = v;
   }
-  return { ...next, fieldVersions, version: Math.max(a.version, b.version) } as T;
+  next.fieldVersions = fieldVersions;
+  next.version = Math.max(a.version, b.version);
+  return next as T;
 }
