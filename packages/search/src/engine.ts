@@ -374,11 +374,10 @@ export class ProjectionEngine {
     for (let i = 0; i < dirty.length; i += size) bodies.push(bulkBody(index, dirty, i, i + size));
     const responses = await mapLimit(bodies, BULK_PARALLEL, (body) =>
       this.call('bulk', () =>
-        this.client.transport.request<estypes.BulkResponse>({
-          method: 'POST',
-          path: '/_bulk',
-          querystring: { filter_path: BULK_ITEM_FIELDS },
-          bulkBody: body,
+        // The client sends a Buffer body as it is (its transport serialises only objects).
+        this.client.bulk({
+          operations: body as unknown as estypes.BulkOperationContainer[],
+          filter_path: BULK_ITEM_FIELDS,
         }),
       ),
     );
