@@ -48,18 +48,22 @@ export class AmqpEventSubscription implements EventSubscription {
   }
 
   async start(subscriber: EventSubscriber, options: { readonly inFlight: number }): Promise<void> {
-    // The instance's window, split over the partition channels: a hand-over drains what one
-    // partition has in flight, which is then a fraction of what the subscriber holds.
-    const prefetch = Math.max(1, Math.ceil(options.inFlight / this.opts.queues.partitions));
     this.consumer = await startPartitionedConsumer({
       connection: this.opts.connection,
       logger: this.opts.logger,
       name: this.opts.queues.name,
       partitions: this.opts.queues.partitions,
       eventsExchange: this.opts.eventsExchange,
-      prefetch,
+      // The whole window on every partition channel, not split over the P channels: an
+      // instance holding one partition of two (two instances) then still takes a batch while
+      // it writes the one before (split, it held 1 000 for batches of 1 000 and wrote
+      // them one by one, half-empty). RabbitMQ applies a basic.qos only to consumers
+      // started after it, so the split cannot follow the instances as they come and go.
+      // An instance holding k partitions may hold k x inFlight; a hand-over drains at most
+      // inFlight (two batches).
+      prefetch: options.inFlight,
       // Every unsettled delivery is handed to the subscriber at once.
-      concurrency: prefetch,
+      concurrency: options.inFlight,
       deliveryLimit: this.opts.deliveryLimit ?? 20,
       ...(this.opts.rebalanceEveryMs !== undefined
         ? { rebalanceEveryMs: this.opts.rebalanceEveryMs }

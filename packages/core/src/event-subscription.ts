@@ -18,8 +18,8 @@ import type { EventEnvelope } from './messages';
  */
 export interface EventSubscription {
   /**
-   * Starts delivering to `subscriber`; at most `inFlight` deliveries are unsettled at once
-   * (split over the partitions this instance owns).
+   * Starts delivering to `subscriber`; at most `inFlight` deliveries of each partition this
+   * instance owns are unsettled at once.
    */
   start(subscriber: EventSubscriber, options: { readonly inFlight: number }): Promise<void>;
   /** Takes no new deliveries, waits for the unsettled ones (up to a bound), and lets go. */

@@ -24,9 +24,9 @@ export interface ProjectorOptions {
   /** The read models and where the live projector writes them (their aliases). */
   readonly targets: readonly ProjectionTarget[];
   /**
-   * Unsettled deliveries in flight (default 2 x maxBatch), split evenly over the
-   * partitions: while one batch is written the next fills from the rest, so a prefetch of
-   * twice the batch lets both be full.
+   * Unsettled deliveries in flight per partition (default 2 x maxBatch): while one batch is
+   * written the next fills from the rest, so a prefetch of twice the batch lets both be full,
+   * also for an instance that holds a single partition.
    */
   readonly prefetch?: number;
   /** Events per Elasticsearch batch at most (default 1000, or half the prefetch when given). */
