@@ -6,7 +6,7 @@ import {
   type EventSubscription,
   type StreamVersion,
 } from '@cqrs/core';
-import { recordSpan, SpanKind } from '@cqrs/telemetry';
+import { isTracing, recordSpan, SpanKind } from '@cqrs/telemetry';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ProjectionEngine, ProjectionTarget } from './engine';
@@ -295,22 +295,27 @@ export class Projector {
     startedAt: Date,
   ): void {
     const reached = new Map<string, StreamVersion>();
+    // Off, a span records nothing: not made at all (its attributes cost per event).
+    const tracing = isTracing();
+    let applied = 0;
     batch.forEach((p, at) => {
       const reason = rejected.get(at);
       // One CONSUMER span per event, a child of the trace the command started (its
-      // metadata carries the HTTP request's traceparent); a no-op unless tracing is on.
-      recordSpan('projector', `project ${p.event.streamType}.${p.event.type}`, {
-        kind: SpanKind.CONSUMER,
-        parent: p.event.metadata,
-        startTime: startedAt,
-        attributes: {
-          'messaging.message.id': p.event.eventId,
-          'cqrs.stream': `${p.event.streamType}:${p.event.streamId}`,
-          'cqrs.version': p.event.version,
-          'cqrs.batch.size': batch.length,
-        },
-        ...(reason !== undefined ? { error: reason } : {}),
-      });
+      // metadata carries the HTTP request's traceparent).
+      if (tracing) {
+        recordSpan('projector', `project ${p.event.streamType}.${p.event.type}`, {
+          kind: SpanKind.CONSUMER,
+          parent: p.event.metadata,
+          startTime: startedAt,
+          attributes: {
+            'messaging.message.id': p.event.eventId,
+            'cqrs.stream': `${p.event.streamType}:${p.event.streamId}`,
+            'cqrs.version': p.event.version,
+            'cqrs.batch.size': batch.length,
+          },
+          ...(reason !== undefined ? { error: reason } : {}),
+        });
+      }
       if (reason !== undefined) {
         this.metrics.events.inc({ outcome: 'dead_lettered' });
         p.reject(new ValidationError(reason));
@@ -325,9 +330,10 @@ export class Projector {
       if (BigInt(e.position) > BigInt(this.position)) this.position = e.position;
       const at2 = Date.parse(e.occurredAt);
       if (!this.lastOccurredAt || at2 > this.lastOccurredAt) this.lastOccurredAt = at2;
-      this.metrics.events.inc({ outcome: 'applied' });
+      applied++;
       p.resolve();
     });
+    if (applied > 0) this.metrics.events.inc({ outcome: 'applied' }, applied);
     this.metrics.checkpoint.set(Number(this.position));
     if (this.lastOccurredAt)
       this.metrics.lag.set(Math.max(0, (Date.now() - this.lastOccurredAt) / 1000));
